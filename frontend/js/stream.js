@@ -1,0 +1,124 @@
+// The stream client: POST /api/chat and read the AI SDK UI message stream (v1) as parsed events.
+// Nothing here touches the DOM.
+
+const CHAT_URL = "/api/chat";
+
+/** Extra headers for every API call. Empty until sign-in lands (a bearer token goes here). */
+export function authHeaders() {
+  return {};
+}
+
+/** A response that was refused before any streaming began, carrying the RFC 9457 problem body. */
+export class ProblemError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `The server answered ${status}.`);
+    this.name = "ProblemError";
+    this.status = status;
+    this.problem = problem;
+    /** @type {{field: string, message: string}[]} */
+    this.fieldErrors = Array.isArray(problem.errors) ? problem.errors : [];
+  }
+}
+
+/**
+ * Send one message. Resolves once the server has accepted it and the stream has begun, with an
+ * async iterator of event objects; rejects with ProblemError if it was refused, so the caller can
+ * tell "never sent" apart from "broke mid-answer".
+ *
+ * @param {{message: string, conversationId?: string|null, model?: string}} request
+ * @param {{signal?: AbortSignal}} [options]
+ */
+export async function startChat({ message, conversationId, model }, { signal } = {}) {
+  const body = { message };
+  if (conversationId) body.conversationId = conversationId;
+  if (model) body.model = model;
+
+  const response = await fetch(CHAT_URL, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...authHeaders() },
+    body: JSON.stringify(body),
+    signal,
+  });
+  if (!response.ok) throw await problemFrom(response);
+  const type = response.headers.get("content-type") || "";
+  if (!type.startsWith("text/event-stream") || !response.body) {
+    await response.body?.cancel();
+    throw new Error("The server sent something other than a chat stream. Please try again.");
+  }
+  return readEvents(response.body);
+}
+
+async function problemFrom(response) {
+  let problem = {};
+  try {
+    const parsed = await response.json();
+    if (parsed && typeof parsed === "object") problem = parsed;
+  } catch {
+    // Not JSON (a proxy's HTML error page, say): fall back to the status line.
+  }
+  if (!problem.detail && !problem.title) {
+    problem = { ...problem, detail: `The server answered ${response.status} ${response.statusText}`.trim() + "." };
+  }
+  return new ProblemError(response.status, problem);
+}
+
+/**
+ * Parse a server-sent-events body incrementally into JSON event objects, stopping at `[DONE]`.
+ * Events may be split across network chunks at any byte, including inside a UTF-8 sequence or
+ * between the \r and \n of a line ending.
+ *
+ * @param {ReadableStream<Uint8Array>} body
+ */
+export async function* readEvents(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let heldCR = false;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      let text = done ? decoder.decode() : decoder.decode(value, { stream: true });
+      if (heldCR) text = "\r" + text;
+      // A trailing \r may be half of \r\n: wait for the next chunk before deciding.
+      heldCR = !done && text.endsWith("\r");
+      if (heldCR) text = text.slice(0, -1);
+      buffer += text.replace(/\r\n?/g, "\n");
+
+      let boundary;
+      while ((boundary = buffer.indexOf("\n\n")) !== -1) {
+        const data = dataOf(buffer.slice(0, boundary));
+        buffer = buffer.slice(boundary + 2);
+        if (data === null) continue;
+        if (data === "[DONE]") return;
+        yield parseEvent(data);
+      }
+      // An unterminated last event means the connection was cut; like EventSource, drop it.
+      if (done) return;
+    }
+  } finally {
+    // Releases the connection when we stop early ([DONE], the caller broke out, or an error).
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** The joined `data:` lines of one SSE block, or null when it has none (comments, keep-alives). */
+function dataOf(block) {
+  const lines = [];
+  for (const line of block.split("\n")) {
+    if (line === "data" || line.startsWith("data:")) {
+      const value = line.slice(5);
+      lines.push(value.startsWith(" ") ? value.slice(1) : value);
+    }
+  }
+  return lines.length ? lines.join("\n") : null;
+}
+
+function parseEvent(data) {
+  try {
+    const event = JSON.parse(data);
+    if (event && typeof event === "object" && typeof event.type === "string") return event;
+  } catch {
+    // fall through
+  }
+  throw new Error("The server sent a garbled part of the answer.");
+}

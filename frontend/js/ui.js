@@ -1,0 +1,189 @@
+// DOM rendering. Model and user text only ever goes in through textContent.
+
+const ROLE_LABELS = { user: "You", assistant: "Assistant" };
+const NEAR_BOTTOM_PX = 48;
+
+/** "groq-llama-8b · groq · 312 tokens · 840 ms (simulated) · fallback: Groq is unavailable" */
+export function formatMeta(model, usage) {
+  const parts = [];
+  if (model) parts.push(model.model, model.provider);
+  if (usage) {
+    parts.push(`${usage.inputTokens + usage.outputTokens} tokens`, `${Math.round(usage.durationMs)} ms`);
+  }
+  let text = parts.join(" · ");
+  if (model?.simulated) text += " (simulated)";
+  if (model?.fallbackReason) text += ` · fallback: ${model.fallbackReason}`;
+  return text;
+}
+
+function usageTooltip(usage) {
+  if (!usage) return "";
+  const cents = Number(usage.costCents).toFixed(4);
+  return (
+    `${usage.inputTokens} tokens in, ${usage.outputTokens} out, ${cents}¢, ` +
+    `first token after ${Math.round(usage.ttftMs)} ms`
+  );
+}
+
+/** One assistant answer as it streams in. */
+class AssistantMessage {
+  constructor(view, article, textEl) {
+    this.view = view;
+    this.article = article;
+    this.textEl = textEl;
+  }
+
+  get text() {
+    return this.textEl.textContent;
+  }
+
+  append(delta) {
+    this.view.keepScrolled(() => {
+      this.textEl.append(delta);
+    });
+  }
+
+  /** The provider failed mid-answer; what was shown is thrown away and a restart follows. */
+  discard() {
+    this.textEl.textContent = "";
+  }
+
+  finish(model, usage) {
+    this.article.removeAttribute("aria-busy");
+    this.addNote(formatMeta(model, usage), "message__meta", usageTooltip(usage));
+  }
+
+  /** The answer ended without finishing (stopped, failed, cut off). */
+  interrupt(note) {
+    this.article.removeAttribute("aria-busy");
+    this.article.classList.add("message--interrupted");
+    this.addNote(note, "message__note");
+  }
+
+  addNote(text, className, title = "") {
+    if (!text) return;
+    const note = document.createElement("p");
+    note.className = className;
+    note.textContent = text;
+    if (title) note.title = title;
+    this.view.keepScrolled(() => this.article.append(note));
+  }
+}
+
+export class ChatView {
+  constructor(doc = document) {
+    const $ = (id) => doc.getElementById(id);
+    this.scroller = $("conversation");
+    this.log = $("messages");
+    this.title = $("conversation-title");
+    this.status = $("status");
+    this.error = $("error");
+    this.prompt = $("prompt");
+    this.send = $("send");
+    this.stop = $("stop");
+    this.model = $("model");
+    this.badge = $("simulated-badge");
+  }
+
+  addUserMessage(text) {
+    const { article } = this.addMessage("user", text);
+    return article;
+  }
+
+  removeMessage(article) {
+    article.remove();
+  }
+
+  startAssistantMessage() {
+    const { article, textEl } = this.addMessage("assistant", "");
+    // Screen readers wait for the whole answer instead of reading every word as it lands.
+    article.setAttribute("aria-busy", "true");
+    return new AssistantMessage(this, article, textEl);
+  }
+
+  addMessage(role, text) {
+    const article = document.createElement("article");
+    article.className = `message message--${role}`;
+    const label = document.createElement("p");
+    label.className = "message__role";
+    label.textContent = ROLE_LABELS[role];
+    const textEl = document.createElement("div");
+    textEl.className = "message__text";
+    textEl.textContent = text;
+    article.append(label, textEl);
+    this.log.append(article);
+    this.scrollToEnd();
+    return { article, textEl };
+  }
+
+  /** Run a DOM change, then follow the answer down unless the person has scrolled up to read. */
+  keepScrolled(change) {
+    const s = this.scroller;
+    const following = s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
+    change();
+    if (following) this.scrollToEnd();
+  }
+
+  scrollToEnd() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  clearConversation() {
+    this.log.replaceChildren();
+    this.setTitle("");
+    this.setStatus("");
+    this.clearError();
+  }
+
+  setTitle(title) {
+    this.title.textContent = title || "";
+    this.title.hidden = !title;
+    document.title = title ? `${title} · Chimera` : "Chimera";
+  }
+
+  setStatus(text) {
+    this.status.textContent = text;
+  }
+
+  /** Show an error in the alert region: a sentence, then any per-field messages. */
+  showError(text, fieldErrors = []) {
+    this.error.replaceChildren();
+    const sentence = document.createElement("p");
+    sentence.textContent = text;
+    this.error.append(sentence);
+    const extra = [...new Set(fieldErrors.map((e) => e.message).filter((m) => m && m !== text))];
+    if (extra.length) {
+      const list = document.createElement("ul");
+      for (const message of extra) {
+        const item = document.createElement("li");
+        item.textContent = message;
+        list.append(item);
+      }
+      this.error.append(list);
+    }
+    this.error.hidden = false;
+  }
+
+  clearError() {
+    this.error.hidden = true;
+    this.error.replaceChildren();
+  }
+
+  setStreaming(streaming) {
+    const stopHadFocus = document.activeElement === this.stop;
+    this.send.disabled = streaming;
+    this.stop.disabled = !streaming;
+    if (!streaming && stopHadFocus) this.prompt.focus();
+  }
+
+  showSimulated(simulated) {
+    this.badge.hidden = !simulated;
+  }
+
+  /** Put text back in the box after a refusal, without clobbering anything typed since. */
+  restorePrompt(text) {
+    const current = this.prompt.value;
+    this.prompt.value = current ? `${text}\n${current}` : text;
+    this.prompt.focus();
+  }
+}

@@ -1,0 +1,1 @@
+"""Chimera: a streaming-first AI chat backend (Groq first, Gemini as fallback)."""

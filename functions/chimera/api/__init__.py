@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app factory, its routers, dependencies and error mapping."""

@@ -1,0 +1,72 @@
+"""Every error leaves as ``application/problem+json`` (RFC 9457) with a sentence a person can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from chimera.errors import ConversationNotFound, StoreUnavailable
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _field_message(error: dict[str, Any]) -> str:
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return "is required"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"is too long: at most {ctx.get('max_length')} characters"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "string_type":
+        return "must be text"
+    if kind == "json_invalid":
+        return "is not valid JSON"
+    if kind == "value_error":
+        return str(ctx.get("error", error.get("msg", "is not valid")))
+    return str(error.get("msg", "is not valid"))
+
+
+def _field_name(error: dict[str, Any]) -> str:
+    location = [str(part) for part in error.get("loc", ()) if part != "body"]
+    return ".".join(location) or "body"
+
+
+async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"field": _field_name(e), "message": _field_message(e)} for e in exc.errors()]
+    detail = "; ".join(f"{e['field']} {e['message']}" for e in errors)
+    return problem(422, "The request is not valid", f"Please fix: {detail}.", errors=errors)
+
+
+async def _not_found(_: Request, exc: ConversationNotFound) -> JSONResponse:
+    return problem(404, "Not found", "That conversation does not exist, or it is not yours.")
+
+
+async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
+    return problem(503, "Temporarily unavailable", "The database is not reachable right now. Please try again.")
+
+
+async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
+    response = problem(exc.status_code, detail, detail)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(ConversationNotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(StoreUnavailable, _store_down)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]

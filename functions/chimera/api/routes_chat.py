@@ -1,0 +1,18 @@
+"""POST /api/chat: validate, prepare the turn, stream it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from chimera.api.deps import CurrentUser, RuntimeDep
+from chimera.chat import sse
+from chimera.models import ChatRequest
+
+router = APIRouter()
+
+
+@router.post("/api/chat", response_class=StreamingResponse)
+async def chat(body: ChatRequest, principal: CurrentUser, runtime: RuntimeDep) -> StreamingResponse:
+    turn = await runtime.chat.prepare(principal=principal, request=body)
+    return StreamingResponse(runtime.chat.stream(turn), media_type="text/event-stream", headers=sse.HEADERS)

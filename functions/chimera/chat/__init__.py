@@ -1,0 +1,1 @@
+"""One chat turn: orchestration and the wire format of its stream."""

@@ -1,0 +1,234 @@
+"""One chat turn, from a validated request to a stream of SSE bytes and rows in Postgres.
+
+The first token never waits for the database: the person's message is saved by a task that runs
+alongside the model call, and the answer is saved when it ends, whole or partial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chimera.chat import sse
+from chimera.chat.background import BackgroundWrites
+from chimera.errors import StoreUnavailable
+from chimera.models import ChatRequest, Principal, StoredMessage, UsageRecord
+from chimera.providers.base import PromptMessage, TextDelta, Usage
+from chimera.providers.registry import ModelSpec
+from chimera.providers.router import AnswerDiscarded, ModelStarted, NoProviderAvailable, Router
+from chimera.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = "You are Chimera, a helpful assistant. Answer clearly and concisely."
+TITLE_CHARS = 60
+
+
+class ChatStore(Protocol):
+    async def load_context(self, *, principal: Principal, conversation_id: str, limit: int) -> list[StoredMessage]: ...
+
+    async def save_user_message(
+        self, *, principal: Principal, conversation_id: str, message_id: str, content: str, new_title: str | None
+    ) -> None: ...
+
+    async def save_assistant_message(
+        self,
+        *,
+        principal: Principal,
+        conversation_id: str,
+        message_id: str,
+        content: str,
+        metadata: dict[str, Any],
+        usage: UsageRecord | None,
+    ) -> None: ...
+
+
+def title_from(message: str) -> str:
+    line = " ".join(message.split())
+    if len(line) <= TITLE_CHARS:
+        return line
+    cut = line[:TITLE_CHARS].rsplit(" ", 1)[0] or line[:TITLE_CHARS]
+    return cut + "…"
+
+
+@dataclass
+class _Answer:
+    """What has been streamed so far, and by whom."""
+
+    started: float = field(default_factory=time.monotonic)
+    model: ModelSpec | None = None
+    fallback_reason: str | None = None
+    parts: list[str] = field(default_factory=list)
+    ttft_ms: int | None = None
+    usage: Usage | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def elapsed_ms(self) -> int:
+        return round((time.monotonic() - self.started) * 1000)
+
+
+@dataclass
+class Turn:
+    principal: Principal
+    request: ChatRequest
+    conversation_id: str
+    new_title: str | None
+    prompt: list[PromptMessage]
+    user_message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    assistant_message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+class ChatService:
+    def __init__(self, *, store: ChatStore, router: Router, settings: Settings, background: BackgroundWrites) -> None:
+        self._store = store
+        self._router = router
+        self._settings = settings
+        self._background = background
+
+    async def prepare(self, *, principal: Principal, request: ChatRequest) -> Turn:
+        """Everything that must be known before the stream starts. Raises ``ConversationNotFound``."""
+        history: list[StoredMessage] = []
+        if request.conversation_id is not None:
+            history = await self._store.load_context(
+                principal=principal, conversation_id=request.conversation_id, limit=self._settings.history_turns
+            )
+        prompt = [PromptMessage("system", SYSTEM_PROMPT)]
+        prompt += [PromptMessage(m.role, m.content) for m in history if m.content]
+        prompt.append(PromptMessage("user", request.message))
+        return Turn(
+            principal=principal,
+            request=request,
+            conversation_id=request.conversation_id or str(uuid.uuid4()),
+            new_title=None if request.conversation_id else title_from(request.message),
+            prompt=prompt,
+        )
+
+    async def stream(self, turn: Turn) -> AsyncGenerator[bytes, None]:
+        answer = _Answer()
+        user_saved = self._background.spawn(
+            self._store.save_user_message(
+                principal=turn.principal,
+                conversation_id=turn.conversation_id,
+                message_id=turn.user_message_id,
+                content=turn.request.message,
+                new_title=turn.new_title,
+            ),
+            name="save-user-message",
+        )
+        ended = False
+        try:
+            yield sse.start(turn.assistant_message_id)
+            conversation = {"conversationId": turn.conversation_id, "title": turn.new_title}
+            yield sse.data("conversation", conversation)
+            part = 0
+            async for item in self._router.stream(choice=turn.request.model, messages=turn.prompt):
+                if isinstance(item, TextDelta):
+                    if answer.ttft_ms is None:
+                        answer.ttft_ms = answer.elapsed_ms()
+                    answer.parts.append(item.text)
+                    yield sse.text_delta(f"t{part}", item.text)
+                elif isinstance(item, ModelStarted):
+                    answer.model, answer.fallback_reason = item.model, item.fallback_reason
+                    yield sse.data("model", self._model_facts(answer))
+                    yield sse.text_start(f"t{part}")
+                elif isinstance(item, AnswerDiscarded):
+                    yield sse.text_end(f"t{part}")
+                    yield sse.data("discard", {"reason": item.reason})
+                    answer.parts.clear()
+                    part += 1
+                elif isinstance(item, Usage):
+                    answer.usage = item
+            yield sse.text_end(f"t{part}")
+            ended = True
+            await user_saved
+            usage = self._save_answer(turn, answer, status="complete")
+            yield sse.data("usage", await usage)
+            yield sse.finish()
+        except NoProviderAvailable as exc:
+            ended = True
+            await self._settle(user_saved)
+            yield sse.error(exc.message)
+        except StoreUnavailable:
+            ended = True
+            yield sse.error("Your conversation could not be saved: the database is not reachable. Please try again.")
+        except Exception:
+            ended = True
+            logger.exception("chat turn failed")
+            await self._settle(user_saved)
+            yield sse.error("Something went wrong on our side while answering. Please try again.")
+        finally:
+            if not ended:  # the person went away mid-answer: keep what they saw
+                self._background.spawn(self._save_partial(turn, answer, user_saved), name="save-partial-answer")
+        yield sse.DONE
+
+    async def _settle(self, user_saved: asyncio.Task[None]) -> None:
+        """Wait for the person's message to be saved; its failure is logged by the task itself."""
+        await asyncio.wait([user_saved])
+
+    async def _save_partial(self, turn: Turn, answer: _Answer, user_saved: asyncio.Task[None]) -> None:
+        await user_saved
+        if answer.text:
+            await self._save_answer(turn, answer, status="partial")
+
+    async def _save_answer(self, turn: Turn, answer: _Answer, *, status: str) -> dict[str, Any]:
+        usage = self._usage_record(turn, answer)
+        facts = self._model_facts(answer) | {
+            "tokens": usage.tokens_used if usage else 0,
+            "inputTokens": usage.input_tokens if usage else 0,
+            "outputTokens": usage.output_tokens if usage else 0,
+            "costCents": float(usage.cost_cents) if usage else 0.0,
+            "duration": answer.elapsed_ms(),
+            "ttft": answer.ttft_ms,
+            "status": status,
+        }
+        await self._store.save_assistant_message(
+            principal=turn.principal,
+            conversation_id=turn.conversation_id,
+            message_id=turn.assistant_message_id,
+            content=answer.text,
+            metadata=facts,
+            usage=usage,
+        )
+        return {
+            "inputTokens": facts["inputTokens"],
+            "outputTokens": facts["outputTokens"],
+            "costCents": facts["costCents"],
+            "durationMs": facts["duration"],
+            "ttftMs": answer.ttft_ms,
+        }
+
+    def _model_facts(self, answer: _Answer) -> dict[str, Any]:
+        spec = answer.model
+        return {
+            "model": spec.key if spec else None,
+            "provider": spec.provider if spec else None,
+            "providerModel": spec.provider_model if spec else None,
+            "simulated": self._settings.chimera_simulated_providers,
+            "fallbackReason": answer.fallback_reason,
+        }
+
+    @staticmethod
+    def _usage_record(turn: Turn, answer: _Answer) -> UsageRecord | None:
+        if answer.model is None:
+            return None
+        if answer.usage is not None:
+            input_tokens, output_tokens, estimated = answer.usage.input_tokens, answer.usage.output_tokens, False
+        else:  # cut short before the provider reported usage: estimate, and say so
+            input_tokens = sum(len(m.content) for m in turn.prompt) // 4
+            output_tokens, estimated = len(answer.parts), True
+        return UsageRecord(
+            provider=answer.model.provider,
+            model=answer.model.key,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_cents=answer.model.cost_cents(input_tokens=input_tokens, output_tokens=output_tokens),
+            estimated=estimated,
+        )

@@ -1,0 +1,1 @@
+"""Local tooling: the `chimera` command, the embedded Postgres and the provider simulator."""

@@ -1,0 +1,93 @@
+"""The `chimera` command: `chimera dev` runs everything on a laptop, `chimera migrate` a database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from chimera.settings import Settings
+from chimera.store.migrate import apply_migrations
+
+SIMULATED_KEY = SecretStr("simulated-key-not-secret")
+
+
+def _local_database(settings: Settings) -> str:
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    from chimera.dev.embedded_postgres import start_embedded_postgres
+
+    data_dir = Path(settings.chimera_data_dir) / "pgdata"
+    print(f"Postgres:  embedded, data in {data_dir} (set DATABASE_URL to use your own)")
+    return start_embedded_postgres(data_dir)
+
+
+def dev(host: str, port: int, simulator_port: int) -> None:
+    import uvicorn
+
+    from chimera.api.app import create_app
+
+    settings = Settings()
+    database_url = _local_database(settings)
+    applied = asyncio.run(apply_migrations(database_url))
+    print(f"Migrations: {', '.join(applied) if applied else 'up to date'}")
+    update: dict[str, object] = {"database_url": SecretStr(database_url)}
+    if settings.groq_api_key is None and settings.google_generative_ai_api_key is None:
+        from chimera.dev.simulator import ProviderSimulator
+
+        simulator = ProviderSimulator(port=simulator_port).start()
+        update |= {
+            "groq_api_key": SIMULATED_KEY,
+            "google_generative_ai_api_key": SIMULATED_KEY,
+            "groq_base_url": simulator.groq_base_url,
+            "google_gemini_base_url": simulator.gemini_base_url,
+            "chimera_simulated_providers": True,
+        }
+        print(f"Providers: SIMULATED at {simulator.base_url} (no GROQ_API_KEY or GOOGLE_GENERATIVE_AI_API_KEY set)")
+        print("           answers are made-up words; set a key to talk to a real model")
+    else:
+        configured = [
+            n for n, k in (("Groq", settings.groq_api_key), ("Gemini", settings.google_generative_ai_api_key)) if k
+        ]
+        print(f"Providers: {', '.join(configured)}")
+    print(f"Chimera:   http://{host}:{port}/")
+    uvicorn.run(create_app(Settings.model_validate(settings.model_dump() | update)), host=host, port=port)
+
+
+def migrate() -> None:
+    settings = Settings()
+    if settings.database_url is None:
+        raise SystemExit("DATABASE_URL is not set: point it at the database to migrate.")
+    applied = asyncio.run(apply_migrations(settings.database_url.get_secret_value()))
+    print(f"Applied: {', '.join(applied)}" if applied else "Nothing to apply: the database is up to date.")
+
+
+def simulator(host: str, port: int) -> None:
+    import uvicorn
+
+    from chimera.dev.simulator import create_simulator_app
+
+    print(f"Provider simulator on http://{host}:{port} (GROQ_BASE_URL and GOOGLE_GEMINI_BASE_URL)")
+    uvicorn.run(create_simulator_app(), host=host, port=port, log_level="warning")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="chimera", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    dev_cmd = commands.add_parser("dev", help="serve the API and the page on one port, on embedded defaults")
+    dev_cmd.add_argument("--host", default="127.0.0.1")
+    dev_cmd.add_argument("--port", type=int, default=8000)
+    dev_cmd.add_argument("--simulator-port", type=int, default=0, help="0 picks a free port")
+    commands.add_parser("migrate", help="apply the SQL migrations to DATABASE_URL")
+    sim_cmd = commands.add_parser("simulator", help="run only the provider simulator")
+    sim_cmd.add_argument("--host", default="127.0.0.1")
+    sim_cmd.add_argument("--port", type=int, default=8090)
+    args = parser.parse_args(argv)
+    if args.command == "dev":
+        dev(args.host, args.port, args.simulator_port)
+    elif args.command == "migrate":
+        migrate()
+    else:
+        simulator(args.host, args.port)

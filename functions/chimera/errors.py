@@ -1,0 +1,17 @@
+"""Domain errors. One place (``chimera.api.problems``) turns them into HTTP answers."""
+
+from __future__ import annotations
+
+
+class ChimeraError(Exception):
+    """Base of the errors we expect and can explain to a person."""
+
+
+class ConversationNotFound(ChimeraError):
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__("conversation not found")
+        self.conversation_id = conversation_id
+
+
+class StoreUnavailable(ChimeraError):
+    pass

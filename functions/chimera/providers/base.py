@@ -1,0 +1,98 @@
+"""The small interface every provider implements, and the errors they raise."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from chimera.providers.registry import ModelSpec
+
+Role = Literal["user", "assistant", "system"]
+
+
+@dataclass(frozen=True, slots=True)
+class PromptMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaReport:
+    """What a provider said about its remaining free-tier budget (``x-ratelimit-*`` headers)."""
+
+    remaining_requests: int | None
+    remaining_tokens: int | None
+    requests_reset_s: float | None
+    tokens_reset_s: float | None
+
+
+StreamItem = TextDelta | Usage | QuotaReport
+
+
+class FailureKind(StrEnum):
+    RATE_LIMITED = "rate_limited"  # 429: wait, or go elsewhere
+    UNAVAILABLE = "unavailable"  # 5xx, refused or dropped connection: worth a retry
+    TIMEOUT = "timeout"  # no token in time
+    BAD_RESPONSE = "bad_response"  # a stream we could not parse
+    REJECTED = "rejected"  # 4xx other than 429 (bad key, bad request): retrying will not help
+
+
+RETRYABLE = frozenset({FailureKind.UNAVAILABLE, FailureKind.TIMEOUT, FailureKind.BAD_RESPONSE})
+
+
+class ProviderError(Exception):
+    """A provider call failed. Carries what the router needs to decide what to do next."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        kind: FailureKind,
+        detail: str,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(f"{provider}: {kind} ({status}): {detail}")
+        self.provider = provider
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+def failure_kind_for_status(status: int) -> FailureKind:
+    if status == 429:
+        return FailureKind.RATE_LIMITED
+    if status >= 500 or status == 408:
+        return FailureKind.UNAVAILABLE
+    return FailureKind.REJECTED
+
+
+class ChatProvider(Protocol):
+    name: str
+
+    def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem, None]:
+        """Yield text deltas as they arrive, then one ``Usage``; maybe a ``QuotaReport`` first.
+
+        Every failure is raised as ``ProviderError``.
+        """
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,125 @@
+"""Google Gemini through the official google-genai SDK, streaming generate_content.
+
+google-genai costs about 1.6 s to import, so it is imported when the first Gemini provider is
+built, never at module load: a Lambda that only ever talks to Groq does not pay for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import httpx
+
+from chimera.providers.base import (
+    FailureKind,
+    PromptMessage,
+    ProviderError,
+    StreamItem,
+    TextDelta,
+    Usage,
+    failure_kind_for_status,
+)
+from chimera.providers.quota_headers import parse_duration_s
+from chimera.providers.registry import ModelSpec
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from google import genai
+    from google.genai import types as genai_types
+
+
+@dataclass(frozen=True, slots=True)
+class _Sdk:
+    client: genai.Client
+    types: ModuleType
+    errors: ModuleType
+
+
+class GeminiProvider:
+    name = "gemini"
+
+    def __init__(self, *, api_key: str, base_url: str | None, timeout_s: float) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout_s = timeout_s
+        self._sdk: _Sdk | None = None
+
+    def _connect(self) -> _Sdk:
+        """Import google-genai and build the client on first use, not at start-up."""
+        if self._sdk is None:
+            from google import genai
+            from google.genai import errors, types
+
+            # No retry_options: the router owns retrying. With aiohttp installed the SDK streams
+            # over an aiohttp session without a connection cap, so hundreds of streams never queue.
+            options = types.HttpOptions(base_url=self._base_url, timeout=int(self._timeout_s * 1000))
+            self._sdk = _Sdk(genai.Client(api_key=self._api_key, http_options=options), types, errors)
+        return self._sdk
+
+    async def aclose(self) -> None:
+        if self._sdk is not None:
+            await self._sdk.client.aio.aclose()
+
+    async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem, None]:
+        sdk = self._connect()
+        types = sdk.types
+        system = "\n\n".join(m.content for m in messages if m.role == "system")
+        contents = [
+            types.Content(role="model" if m.role == "assistant" else "user", parts=[types.Part(text=m.content)])
+            for m in messages
+            if m.role != "system"
+        ]
+        config = types.GenerateContentConfig(system_instruction=system or None)
+        usage: Usage | None = None
+        try:
+            chunks = await sdk.client.aio.models.generate_content_stream(
+                model=model.provider_model, contents=contents, config=config
+            )
+            async for chunk in chunks:
+                text = _chunk_text(chunk)
+                if text:
+                    yield TextDelta(text)
+                if chunk.usage_metadata is not None:
+                    usage = Usage(
+                        input_tokens=chunk.usage_metadata.prompt_token_count or 0,
+                        output_tokens=chunk.usage_metadata.candidates_token_count or 0,
+                    )
+        except sdk.errors.APIError as exc:
+            raise ProviderError(
+                provider=self.name,
+                kind=failure_kind_for_status(exc.code),
+                status=exc.code,
+                detail=exc.message or str(exc.status),
+                retry_after_s=_retry_delay_s(exc.details),
+            ) from exc
+        except ValueError as exc:  # a chunk that is not JSON
+            raise ProviderError(provider=self.name, kind=FailureKind.BAD_RESPONSE, detail="malformed chunk") from exc
+        except TimeoutError as exc:
+            raise ProviderError(provider=self.name, kind=FailureKind.TIMEOUT, detail="timed out") from exc
+        except (aiohttp.ClientError, httpx.HTTPError, OSError) as exc:
+            raise ProviderError(
+                provider=self.name, kind=FailureKind.UNAVAILABLE, detail=f"connection: {type(exc).__name__}"
+            ) from exc
+        if usage is None:
+            raise ProviderError(provider=self.name, kind=FailureKind.BAD_RESPONSE, detail="stream ended early")
+        yield usage
+
+
+def _chunk_text(chunk: genai_types.GenerateContentResponse) -> str:
+    # Read the parts directly: `chunk.text` warns on chunks that carry no text part.
+    if not chunk.candidates or chunk.candidates[0].content is None:
+        return ""
+    return "".join(part.text or "" for part in chunk.candidates[0].content.parts or [] if not part.thought)
+
+
+def _retry_delay_s(details: Any) -> float | None:
+    """Gemini puts the wait in a RetryInfo detail ("retryDelay": "33s"), not in a header."""
+    error = details.get("error") if isinstance(details, dict) else None
+    for item in (error or {}).get("details") or []:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith("RetryInfo"):
+            return parse_duration_s(str(item.get("retryDelay", "")))
+    return None

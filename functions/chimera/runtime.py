@@ -1,0 +1,70 @@
+"""The long-lived parts of a process, built once from settings and reused by every request.
+
+A warm Lambda keeps its Runtime: the connection pool, the SDK clients and the health cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg_pool import AsyncConnectionPool
+
+from chimera.chat.background import BackgroundWrites
+from chimera.chat.service import ChatService
+from chimera.providers.base import ChatProvider
+from chimera.providers.health import HealthStore
+from chimera.providers.router import Router
+from chimera.settings import Settings
+from chimera.store.chat_store import PostgresChatStore, create_pool
+from chimera.store.health_memory import MemoryHealthStore
+
+
+def build_providers(settings: Settings) -> dict[str, ChatProvider]:
+    """One provider per configured key; the Gemini SDK itself is imported on first use."""
+    providers: dict[str, ChatProvider] = {}
+    timeout = max(settings.first_token_timeout_s, settings.stream_idle_timeout_s) + 5
+    if settings.groq_api_key is not None:
+        from chimera.providers.groq_provider import GroqProvider
+
+        providers["groq"] = GroqProvider(
+            api_key=settings.groq_api_key.get_secret_value(),
+            base_url=settings.groq_base_url,
+            max_connections=settings.provider_max_connections,
+            timeout_s=timeout,
+        )
+    if settings.google_generative_ai_api_key is not None:
+        from chimera.providers.gemini_provider import GeminiProvider
+
+        providers["gemini"] = GeminiProvider(
+            api_key=settings.google_generative_ai_api_key.get_secret_value(),
+            base_url=settings.google_gemini_base_url,
+            timeout_s=timeout,
+        )
+    return providers
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    pool: AsyncConnectionPool
+    providers: dict[str, ChatProvider]
+    background: BackgroundWrites
+    chat: ChatService
+
+    @classmethod
+    async def start(cls, settings: Settings, *, health: HealthStore | None = None) -> Runtime:
+        if settings.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set (`chimera dev` starts an embedded Postgres for you)")
+        pool = create_pool(settings.database_url.get_secret_value(), max_size=settings.database_pool_max_size)
+        await pool.open(wait=False)  # connect in the background; the first request waits if it must
+        providers = build_providers(settings)
+        background = BackgroundWrites()
+        router = Router(providers=providers, health=health or MemoryHealthStore(), settings=settings)
+        chat = ChatService(store=PostgresChatStore(pool), router=router, settings=settings, background=background)
+        return cls(settings=settings, pool=pool, providers=providers, background=background, chat=chat)
+
+    async def close(self) -> None:
+        await self.background.drain()
+        for provider in self.providers.values():
+            await provider.aclose()
+        await self.pool.close()

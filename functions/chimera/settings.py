@@ -1,0 +1,74 @@
+"""Every setting Chimera reads, in one validated model.
+
+Nothing else in the package reads ``os.environ``: code asks ``get_settings()``, tests build a
+``Settings`` themselves and hand it to the app factory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Stage = Literal["local", "test", "prod"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Where we run. Only "local" and "test" accept a missing database or simulated providers.
+    chimera_stage: Stage = "local"
+
+    # Providers. Names match the specification and the SDKs' own variables.
+    groq_api_key: SecretStr | None = None
+    google_generative_ai_api_key: SecretStr | None = None
+    # Left unset, each SDK uses its public endpoint. Set, they point the real SDK somewhere else
+    # (the provider simulator on loopback in tests and in `chimera dev`).
+    groq_base_url: str | None = None
+    google_gemini_base_url: str | None = None
+    # True when the base URLs point at the provider simulator; shown in every answer's metadata.
+    chimera_simulated_providers: bool = False
+
+    # Postgres (Supabase in production). Unset locally: `chimera dev` starts an embedded one.
+    database_url: SecretStr | None = None
+    database_pool_max_size: int = Field(default=10, ge=1, le=200)
+
+    # Request limits.
+    max_message_chars: int = Field(default=16_000, ge=1)
+    history_turns: int = Field(default=20, ge=0, description="earlier messages sent as context")
+
+    # Provider behaviour owned by the router (the SDKs' own retries are off).
+    provider_attempts: int = Field(default=2, ge=1, le=5, description="tries per model")
+    retry_base_delay_s: float = Field(default=0.25, ge=0)
+    max_retry_after_wait_s: float = Field(default=2.0, ge=0, description="wait for retry-after up to this")
+    first_token_timeout_s: float = Field(default=15.0, gt=0)
+    stream_idle_timeout_s: float = Field(default=30.0, gt=0)
+    provider_max_connections: int = Field(default=1000, ge=1)
+
+    # The person every request acts as until authentication lands (local and test only). A UUID,
+    # like the `sub` of a Supabase token, because auth.uid() casts it to one.
+    chimera_local_user_id: str = "00000000-0000-4000-8000-000000000001"
+
+    # Where `chimera dev` keeps its embedded Postgres between runs.
+    chimera_data_dir: str = ".chimera"
+
+    # Serve frontend/ from the same app (laptop). In AWS, CloudFront serves it from S3.
+    chimera_serve_frontend: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.chimera_stage == "prod":
+            if self.database_url is None:
+                raise ValueError("DATABASE_URL is required when CHIMERA_STAGE=prod")
+            if self.chimera_simulated_providers:
+                raise ValueError("the provider simulator cannot be used when CHIMERA_STAGE=prod")
+            if self.groq_api_key is None and self.google_generative_ai_api_key is None:
+                raise ValueError("set GROQ_API_KEY or GOOGLE_GENERATIVE_AI_API_KEY when CHIMERA_STAGE=prod")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

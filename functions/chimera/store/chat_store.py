@@ -1,0 +1,127 @@
+"""Conversations, messages and usage in Postgres, always acting as the person (row-level security).
+
+Every call takes a pooled connection for exactly one short transaction: nothing here is ever held
+open while a model is thinking.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from chimera.errors import ConversationNotFound, StoreUnavailable
+from chimera.models import Principal, StoredMessage, UsageRecord
+from chimera.providers.base import Role
+
+logger = logging.getLogger(__name__)
+
+
+def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
+    # prepare_threshold=None: Supabase's transaction pooler cannot keep prepared statements.
+    return AsyncConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=max_size,
+        kwargs={"autocommit": True, "prepare_threshold": None},
+        open=False,
+        name="chimera",
+    )
+
+
+class PostgresChatStore:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    @asynccontextmanager
+    async def _as(self, principal: Principal) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """One transaction as role ``authenticated`` with the person's JWT claims."""
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute(
+                    "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+                    (principal.claims_json(),),
+                )
+                yield conn
+        except psycopg.OperationalError as exc:
+            logger.error("database unavailable", extra={"error": type(exc).__name__})
+            raise StoreUnavailable("The database is not reachable right now.") from exc
+
+    async def load_context(self, *, principal: Principal, conversation_id: str, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages, oldest first. Raises ``ConversationNotFound``."""
+        async with self._as(principal) as conn:
+            found = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
+            if await found.fetchone() is None:
+                raise ConversationNotFound(conversation_id)
+            cursor = await conn.execute(
+                "select role, content from ("
+                "  select role, content, created_at, id from messages where conversation_id = %s"
+                "  order by created_at desc, id desc limit %s"
+                ") recent order by created_at, id",
+                (conversation_id, limit),
+            )
+            return [StoredMessage(role=cast(Role, role), content=content) for role, content in await cursor.fetchall()]
+
+    async def save_user_message(
+        self,
+        *,
+        principal: Principal,
+        conversation_id: str,
+        message_id: str,
+        content: str,
+        new_title: str | None,
+    ) -> None:
+        """Save the person's message; with ``new_title``, create the conversation first."""
+        async with self._as(principal) as conn:
+            if new_title is not None:
+                await conn.execute(
+                    "insert into conversations (id, user_id, title) values (%s, %s, %s)",
+                    (conversation_id, principal.user_id, new_title),
+                )
+            await conn.execute(
+                "insert into messages (id, conversation_id, role, content) values (%s, %s, 'user', %s)",
+                (message_id, conversation_id, content),
+            )
+            await conn.execute("update conversations set updated_at = now() where id = %s", (conversation_id,))
+
+    async def save_assistant_message(
+        self,
+        *,
+        principal: Principal,
+        conversation_id: str,
+        message_id: str,
+        content: str,
+        metadata: dict[str, Any],
+        usage: UsageRecord | None,
+    ) -> None:
+        """Save the answer (whole or partial) and what it cost, in one transaction."""
+        async with self._as(principal) as conn:
+            await conn.execute(
+                "insert into messages (id, conversation_id, role, content, metadata)"
+                " values (%s, %s, 'assistant', %s, %s)",
+                (message_id, conversation_id, content, Jsonb(metadata)),
+            )
+            await conn.execute("update conversations set updated_at = now() where id = %s", (conversation_id,))
+            if usage is not None:
+                await conn.execute(
+                    "insert into ai_usage (id, user_id, conversation_id, message_id, provider, model,"
+                    " input_tokens, output_tokens, tokens_used, cost_cents, estimated)"
+                    " values (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        principal.user_id,
+                        conversation_id,
+                        message_id,
+                        usage.provider,
+                        usage.model,
+                        usage.input_tokens,
+                        usage.output_tokens,
+                        usage.tokens_used,
+                        usage.cost_cents,
+                        usage.estimated,
+                    ),
+                )

@@ -1,0 +1,41 @@
+"""Applies the SQL files in ``migrations/`` once each, in name order.
+
+Everything runs in one transaction behind a transaction-scoped advisory lock, so two processes
+starting together apply each file exactly once, and it works through Supabase's transaction
+pooler (where session-level locks do not).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import psycopg
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_LOCK_KEY = 0x43_48_49_4D  # "CHIM"
+
+
+async def apply_migrations(conninfo: str) -> list[str]:
+    """Apply what has not run yet; return the names applied now."""
+    applied_now: list[str] = []
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True, prepare_threshold=None) as conn:
+        async with conn.transaction():
+            await conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            await conn.execute(
+                "create table if not exists schema_migrations ("
+                " version text primary key, applied_at timestamptz not null default now())"
+            )
+            cursor = await conn.execute("select version from schema_migrations")
+            done = {row[0] for row in await cursor.fetchall()}
+            for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+                if path.stem in done:
+                    continue
+                await conn.execute(path.read_text())  # a trusted file of ours
+                await conn.execute("insert into schema_migrations (version) values (%s)", (path.stem,))
+                applied_now.append(path.stem)
+    if applied_now:
+        logger.info("migrations applied", extra={"versions": applied_now})
+    return applied_now
