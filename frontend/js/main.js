@@ -79,7 +79,7 @@ async function renderStream(events, answer) {
     switch (event.type) {
       case "data-conversation":
         state.conversationId = event.data.conversationId;
-        view.setTitle(event.data.title);
+        view.setConversation(state.conversationId, event.data.title);
         break;
       case "data-model":
         model = event.data;

@@ -130,9 +130,16 @@ export class ChatView {
 
   clearConversation() {
     this.log.replaceChildren();
-    this.setTitle("");
+    this.setConversation(null, "");
     this.setStatus("");
     this.clearError();
+  }
+
+  /** Kept on the log so tests and anyone debugging can see which conversation is on screen. */
+  setConversation(conversationId, title) {
+    if (conversationId) this.log.dataset.conversationId = conversationId;
+    else delete this.log.dataset.conversationId;
+    this.setTitle(title);
   }
 
   setTitle(title) {

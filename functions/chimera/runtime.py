@@ -48,6 +48,7 @@ class Runtime:
     settings: Settings
     pool: AsyncConnectionPool
     providers: dict[str, ChatProvider]
+    health: HealthStore
     background: BackgroundWrites
     chat: ChatService
 
@@ -59,9 +60,10 @@ class Runtime:
         await pool.open(wait=False)  # connect in the background; the first request waits if it must
         providers = build_providers(settings)
         background = BackgroundWrites()
-        router = Router(providers=providers, health=health or MemoryHealthStore(), settings=settings)
+        health = health or MemoryHealthStore()
+        router = Router(providers=providers, health=health, settings=settings)
         chat = ChatService(store=PostgresChatStore(pool), router=router, settings=settings, background=background)
-        return cls(settings=settings, pool=pool, providers=providers, background=background, chat=chat)
+        return cls(settings=settings, pool=pool, providers=providers, health=health, background=background, chat=chat)
 
     async def close(self) -> None:
         await self.background.drain()

@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     database_pool_max_size: int = Field(default=10, ge=1, le=200)
 
     # Request limits.
-    max_message_chars: int = Field(default=16_000, ge=1)
     history_turns: int = Field(default=20, ge=0, description="earlier messages sent as context")
 
     # Provider behaviour owned by the router (the SDKs' own retries are off).

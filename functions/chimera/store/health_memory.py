@@ -14,3 +14,6 @@ class MemoryHealthStore:
 
     async def put(self, health: ProviderHealth) -> None:
         self._state[health.provider] = health
+
+    def clear(self) -> None:
+        self._state.clear()

@@ -1,0 +1,241 @@
+"""POST /api/chat end to end: real HTTP, the real SDKs against the simulator, a real Postgres."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import psycopg
+from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
+from chimera.providers.registry import MODELS
+
+from tests.support.sse import iter_events, of_type, streamed_text
+
+
+def chat(client: httpx.Client, **body: Any) -> tuple[httpx.Response, list[dict[str, Any]]]:
+    with client.stream("POST", "/api/chat", json=body) as response:
+        if response.status_code != 200:
+            response.read()
+            return response, []
+        return response, [r.event for r in iter_events(response)]
+
+
+def test_answer_streams_in_order_and_is_saved_with_usage(client: httpx.Client, db: psycopg.Connection) -> None:
+    prompt = "What is streaming?"
+    response, events = chat(client, message=prompt, model="groq-llama-70b")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["x-vercel-ai-ui-message-stream"] == "v1"
+    kinds = [e["type"] for e in events]
+    assert kinds[:4] == ["start", "data-conversation", "data-model", "text-start"]
+    assert kinds[-3:] == ["text-end", "data-usage", "finish"]
+    assert streamed_text(events) == simulated_answer(prompt)
+    model = of_type(events, "data-model")[0]["data"]
+    assert model == {
+        "model": "groq-llama-70b",
+        "provider": "groq",
+        "providerModel": "llama-3.3-70b-versatile",
+        "simulated": True,
+        "fallbackReason": None,
+    }
+
+    conversation_id = of_type(events, "data-conversation")[0]["data"]["conversationId"]
+    title = db.execute("select title from conversations where id = %s", (conversation_id,)).fetchone()
+    assert title == (prompt,)
+    rows = db.execute(
+        "select role, content, metadata from messages where conversation_id = %s order by created_at",
+        (conversation_id,),
+    ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("user", prompt), ("assistant", simulated_answer(prompt))]
+    metadata = rows[1][2]
+    assert metadata["model"] == "groq-llama-70b" and metadata["provider"] == "groq"
+    assert metadata["status"] == "complete"
+    assert metadata["duration"] >= metadata["ttft"] > 0
+
+    usage = db.execute(
+        "select provider, model, input_tokens, output_tokens, tokens_used, cost_cents, estimated from ai_usage"
+    ).fetchall()
+    reported = of_type(events, "data-usage")[0]["data"]
+    assert len(usage) == 1
+    provider, model_key, input_tokens, output_tokens, tokens_used, cost, estimated = usage[0]
+    assert (provider, model_key, estimated) == ("groq", "groq-llama-70b", False)
+    assert output_tokens == 24 == reported["outputTokens"]
+    assert input_tokens == reported["inputTokens"] > 0
+    assert tokens_used == input_tokens + output_tokens == metadata["tokens"]
+    assert cost == MODELS["groq-llama-70b"].cost_cents(input_tokens=input_tokens, output_tokens=output_tokens)
+    assert cost > Decimal(0)
+
+
+def test_a_conversation_continues_with_its_history(
+    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+) -> None:
+    _, first = chat(client, message="First question")
+    conversation_id = of_type(first, "data-conversation")[0]["data"]["conversationId"]
+
+    response, second = chat(client, message="Second question", conversationId=conversation_id)
+
+    assert response.status_code == 200
+    assert of_type(second, "data-conversation")[0]["data"]["conversationId"] == conversation_id
+    count = db.execute("select count(*) from messages where conversation_id = %s", (conversation_id,)).fetchone()
+    assert count == (4,)
+    assert db.execute("select count(*) from conversations").fetchone() == (1,)
+    # The provider was sent the earlier turns: its reported prompt grew.
+    usage = db.execute("select input_tokens from ai_usage order by created_at").fetchall()
+    assert usage[1][0] > usage[0][0]
+
+
+def test_unknown_conversation_is_404_and_nothing_is_written(client: httpx.Client, db: psycopg.Connection) -> None:
+    response, _ = chat(client, message="hello", conversationId="does-not-exist")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "conversation" in response.json()["detail"]
+    assert db.execute("select count(*) from messages").fetchone() == (0,)
+
+
+def test_groq_rate_limit_before_first_token_falls_back_to_gemini(
+    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+) -> None:
+    simulator.state.script("groq", Scenario(status=429, retry_after_s=30))
+    prompt = "Tell me something"
+
+    _, events = chat(client, message=prompt)
+
+    model = of_type(events, "data-model")[0]["data"]
+    assert model["provider"] == "gemini" and model["model"] == "gemini-flash"
+    assert model["fallbackReason"] == "Groq is at its rate limit"
+    assert streamed_text(events) == simulated_answer(prompt)
+    assert of_type(events, "finish")
+    assert db.execute("select provider, estimated from ai_usage").fetchall() == [("gemini", False)]
+    assert len(simulator.state.requests_to("groq")) == 1  # a long retry-after is not waited for
+
+
+def test_groq_server_error_is_retried_then_falls_back(client: httpx.Client, simulator: ProviderSimulator) -> None:
+    simulator.state.script("groq", Scenario(status=500), Scenario(status=500))
+
+    _, events = chat(client, message="hi", model="groq-llama-8b")
+
+    assert len(simulator.state.requests_to("groq")) == 2  # one retry with backoff, then fallback
+    assert of_type(events, "data-model")[0]["data"]["provider"] == "gemini"
+    assert of_type(events, "finish")
+
+
+def test_a_transient_error_is_retried_on_the_same_provider(client: httpx.Client, simulator: ProviderSimulator) -> None:
+    simulator.state.script("groq", Scenario(status=503))
+
+    _, events = chat(client, message="hi")
+
+    assert of_type(events, "data-model")[0]["data"]["provider"] == "groq"
+    assert len(simulator.state.requests_to("groq")) == 2
+    assert simulator.state.requests_to("gemini") == []
+
+
+def test_both_providers_down_gives_a_clear_error_and_keeps_the_message(
+    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+) -> None:
+    simulator.state.script("groq", Scenario(status=503), Scenario(status=503))
+    simulator.state.script("gemini", Scenario(status=503), Scenario(status=503))
+
+    response, events = chat(client, message="Is anyone there?")
+
+    assert response.status_code == 200  # the stream had started; the error travels in it
+    errors = of_type(events, "error")
+    assert len(errors) == 1
+    assert errors[0]["errorText"].startswith("No AI provider could answer (Groq is unavailable; Gemini is unavailable)")
+    assert not of_type(events, "finish")
+    assert db.execute("select role, content from messages").fetchall() == [("user", "Is anyone there?")]
+    assert db.execute("select count(*) from ai_usage").fetchone() == (0,)
+
+
+def test_both_rate_limited_says_when_to_try_again(client: httpx.Client, simulator: ProviderSimulator) -> None:
+    simulator.state.script("groq", Scenario(status=429, retry_after_s=20))
+    simulator.state.script("gemini", Scenario(status=429, retry_after_s=40))
+
+    _, events = chat(client, message="hello")
+    text = of_type(events, "error")[0]["errorText"]
+    assert text == "The AI providers are at their free-tier limits right now. Please try again in about 20 seconds."
+
+    # Both providers now rest: the next request fails fast without calling either.
+    _, again = chat(client, message="hello again")
+    assert "free-tier limits" in of_type(again, "error")[0]["errorText"]
+    assert len(simulator.state.requests_to("groq")) == 1
+    assert len(simulator.state.requests_to("gemini")) == 1
+
+
+def test_a_stalled_provider_times_out_and_falls_back(client: httpx.Client, simulator: ProviderSimulator) -> None:
+    simulator.state.script("groq", Scenario(stall_after=0), Scenario(stall_after=0))
+
+    _, events = chat(client, message="anyone?")
+
+    model = of_type(events, "data-model")[0]["data"]
+    assert model["provider"] == "gemini" and model["fallbackReason"] == "Groq did not answer in time"
+
+
+def test_a_drop_mid_answer_restarts_on_gemini_without_duplicating_text(
+    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+) -> None:
+    simulator.state.script("groq", Scenario(drop_after=5))
+    prompt = "Explain fallbacks"
+
+    _, events = chat(client, message=prompt)
+
+    kinds = [e["type"] for e in events]
+    assert kinds.count("data-model") == 2 and kinds.count("data-discard") == 1
+    assert kinds.index("data-discard") < kinds.index("data-model", kinds.index("data-discard"))
+    assert streamed_text(events) == simulated_answer(prompt)
+    saved = db.execute("select content, metadata->>'provider' from messages where role = 'assistant'").fetchall()
+    assert saved == [(simulated_answer(prompt), "gemini")]
+
+
+def test_a_malformed_chunk_is_treated_as_a_provider_failure(client: httpx.Client, simulator: ProviderSimulator) -> None:
+    simulator.state.script("groq", Scenario(malformed_after=0), Scenario(malformed_after=0))
+
+    _, events = chat(client, message="hello")
+
+    assert len(simulator.state.requests_to("groq")) == 2
+    assert of_type(events, "data-model")[0]["data"]["fallbackReason"] == "Groq sent a broken answer"
+    assert of_type(events, "finish")
+
+
+def test_each_token_is_forwarded_without_waiting_for_the_next(
+    client: httpx.Client, simulator: ProviderSimulator
+) -> None:
+    # Ten tokens, 0.3 s apart: the whole answer takes about 2.7 s to produce.
+    simulator.state.script("groq", Scenario(tokens=10, token_delay_s=0.3, first_token_delay_s=0))
+    sent = time.monotonic()
+    with client.stream("POST", "/api/chat", json={"message": "slowly please"}) as response:
+        deltas = [r.at for r in iter_events(response) if r.event["type"] == "text-delta"]
+
+    assert len(deltas) == 10
+    assert deltas[0] - sent < 1.0, "the first token waited for later ones"
+    assert deltas[-1] - deltas[0] > 2.0
+    gaps = [b - a for a, b in zip(deltas, deltas[1:], strict=False)]
+    assert min(gaps) > 0.15, "tokens arrived in bursts: something buffers the stream"
+
+
+def test_a_client_that_disconnects_leaves_a_partial_answer(
+    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+) -> None:
+    simulator.state.script("groq", Scenario(tokens=40, token_delay_s=0.05))
+    seen: list[str] = []
+    with client.stream("POST", "/api/chat", json={"message": "a long answer please"}) as response:
+        for received in iter_events(response):
+            if received.event["type"] == "text-delta":
+                seen.append(received.event["delta"])
+            if len(seen) == 5:
+                break  # the person closes the tab
+
+    row = None
+    deadline = time.monotonic() + 10
+    while row is None and time.monotonic() < deadline:
+        row = db.execute("select content, metadata from messages where role = 'assistant'").fetchone()
+        time.sleep(0.05)
+    assert row is not None, "the partial answer was not saved"
+    content, metadata = row
+    assert metadata["status"] == "partial"
+    assert content.startswith("".join(seen)) and len(content) < len(simulated_answer("a long answer please", 40))
+    usage = db.execute("select estimated, output_tokens from ai_usage").fetchone()
+    assert usage is not None and usage[0] is True and usage[1] >= 5

@@ -1,0 +1,58 @@
+"""Bad requests get a 4xx a person can act on, and nothing is half-written."""
+
+from __future__ import annotations
+
+import httpx
+import psycopg
+import pytest
+from chimera.models import MAX_MESSAGE_CHARS
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"message": ""}, "message", "must not be empty"),
+        ({"message": "   \n "}, "message", "the message is empty"),
+        ({}, "message", "is required"),
+        ({"message": 42}, "message", "must be text"),
+        ({"message": "x" * (MAX_MESSAGE_CHARS + 1)}, "message", f"at most {MAX_MESSAGE_CHARS} characters"),
+        ({"message": "hi", "model": "gpt-5"}, "model", "must be one of 'auto', 'groq-llama-70b'"),
+        ({"message": "hi", "conversationId": 7}, "conversationId", "must be text"),
+    ],
+)
+def test_invalid_bodies_get_a_readable_422(
+    client: httpx.Client, db: psycopg.Connection, body: dict[str, object], field: str, words: str
+) -> None:
+    response = client.post("/api/chat", json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422 and problem["title"] == "The request is not valid"
+    assert any(e["field"] == field and words in e["message"] for e in problem["errors"]), problem
+    assert words in problem["detail"]
+    assert db.execute("select count(*) from messages").fetchone() == (0,)
+    assert db.execute("select count(*) from conversations").fetchone() == (0,)
+
+
+def test_a_body_that_is_not_json_is_refused(client: httpx.Client, db: psycopg.Connection) -> None:
+    response = client.post("/api/chat", content=b"{not json", headers={"content-type": "application/json"})
+
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["detail"]
+    assert db.execute("select count(*) from messages").fetchone() == (0,)
+
+
+def test_an_oversized_body_is_refused_before_parsing(client: httpx.Client, db: psycopg.Connection) -> None:
+    response = client.post("/api/chat", json={"message": "x" * 300_000})
+
+    assert response.status_code == 413
+    assert "larger than 256 KB" in response.json()["detail"]
+    assert db.execute("select count(*) from messages").fetchone() == (0,)
+
+
+def test_health_is_ready(client: httpx.Client) -> None:
+    response = client.get("/api/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "providers": ["gemini", "groq"], "simulated": True}

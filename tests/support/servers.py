@@ -1,0 +1,90 @@
+"""Real servers for tests: a scratch Postgres database and the app on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import uvicorn
+from chimera.api.app import create_app
+from chimera.runtime import Runtime
+from chimera.settings import Settings
+from chimera.store.migrate import apply_migrations
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+
+@contextmanager
+def postgres_server(database_url: str | None, scratch_dir: Path) -> Iterator[str]:
+    """DATABASE_URL when set, otherwise an embedded Postgres deleted afterwards."""
+    if database_url:
+        yield database_url
+        return
+    from chimera.dev.embedded_postgres import start_embedded_postgres
+
+    yield start_embedded_postgres(scratch_dir / "pgdata", keep=False)
+
+
+@contextmanager
+def scratch_database(admin_url: str, *, migrate: bool = True) -> Iterator[str]:
+    """A fresh database on the server of ``admin_url``, dropped afterwards."""
+    name = f"chimera_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    url = make_conninfo(admin_url, dbname=name)
+    try:
+        if migrate:
+            asyncio.run(apply_migrations(url))
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def database_name(url: str) -> str:
+    return str(conninfo_to_dict(url).get("dbname"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class AppServer:
+    """The real app under uvicorn in a thread, reached over real HTTP like a browser would."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="chimera-app", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    def __enter__(self) -> AppServer:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the app did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
