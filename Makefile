@@ -32,3 +32,6 @@ lint:
 format:
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
+
+bench:              ## chat load benchmark: TTFT and chats/s at 1, 10, 100 concurrent streams
+	$(UV) run --frozen python -m tests.bench.chat_load --concurrency 1 10 100 --requests 400

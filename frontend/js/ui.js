@@ -158,7 +158,8 @@ export class ChatView {
     const sentence = document.createElement("p");
     sentence.textContent = text;
     this.error.append(sentence);
-    const extra = [...new Set(fieldErrors.map((e) => e.message).filter((m) => m && m !== text))];
+    // Field messages the detail already spells out are left out rather than said twice.
+    const extra = [...new Set(fieldErrors.map((e) => e.message).filter((m) => m && !text.includes(m)))];
     if (extra.length) {
       const list = document.createElement("ul");
       for (const message of extra) {

@@ -69,7 +69,8 @@ def chat_bodies(page: Page) -> list[dict[str, Any]]:
 
     def on_request(request: Request) -> None:
         if request.method == "POST" and request.url.endswith("/api/chat"):
-            bodies.append(request.post_data_json)
+            body: dict[str, Any] = request.post_data_json or {}
+            bodies.append(body)
 
     page.on("request", on_request)
     return bodies
@@ -199,3 +200,14 @@ def test_stop_cancels_the_request_and_gives_the_text_back(page: Page) -> None:
     expect(prompt(page)).to_have_value("Never mind.")
     expect(page.get_by_role("button", name="Send")).to_be_enabled()
     expect(page.get_by_role("button", name="Stop")).to_be_disabled()
+
+
+def test_page_fits_a_phone_screen(page: Page) -> None:
+    page.set_viewport_size({"width": 375, "height": 740})
+    send(page, "An unbroken word " + "x" * 300)
+    expect(answers(page).locator(".message__meta")).to_contain_text("simulated", timeout=15_000)
+
+    scroll_width, client_width = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert scroll_width <= client_width, "the page scrolls sideways on a phone"

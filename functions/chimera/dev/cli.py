@@ -91,3 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         migrate()
     else:
         simulator(args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()
