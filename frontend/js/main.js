@@ -50,8 +50,9 @@ async function send(text) {
   const answer = view.startAssistantMessage();
   try {
     const outcome = await renderStream(events, answer);
-    if (outcome === "finished") view.setStatus("");
-    else if (outcome === "incomplete") {
+    if (outcome === "finished") {
+      view.setStatus("");
+    } else if (outcome === "incomplete") {
       answer.interrupt("Incomplete answer.");
       view.setStatus("");
       view.showError("The connection closed before the answer was complete. Please try again.");

@@ -154,6 +154,11 @@ export class ChatView {
 
   /** Show an error in the alert region: a sentence, then any per-field messages. */
   showError(text, fieldErrors = []) {
+    // The alert grows the footer and so shrinks the conversation; keep its end in view.
+    this.keepScrolled(() => this.renderError(text, fieldErrors));
+  }
+
+  renderError(text, fieldErrors) {
     this.error.replaceChildren();
     const sentence = document.createElement("p");
     sentence.textContent = text;
