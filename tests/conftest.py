@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from chimera.dev.local_identity import issue_token
 from chimera.dev.simulator import ProviderSimulator
 from chimera.settings import Settings
 from chimera.store.health_memory import MemoryHealthStore
@@ -20,6 +21,7 @@ from pydantic import SecretStr
 from tests.support.servers import AppServer, postgres_server, scratch_database
 
 LOCAL_USER = "00000000-0000-4000-8000-0000000000a1"
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +53,8 @@ def make_settings(database_url: str, simulator: ProviderSimulator, **overrides: 
         "google_gemini_base_url": simulator.gemini_base_url,
         "chimera_simulated_providers": True,
         "chimera_local_user_id": LOCAL_USER,
+        "supabase_jwt_secret": SecretStr(JWT_SECRET),
+        "chimera_dev_tokens": True,
         "first_token_timeout_s": 1.5,
         "stream_idle_timeout_s": 1.5,
         "retry_base_delay_s": 0.01,
@@ -79,8 +83,19 @@ def live_server(app_server: AppServer) -> str:
     return app_server.url
 
 
+def bearer(user_id: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(JWT_SECRET, user_id)}"}
+
+
 @pytest.fixture
 def client(live_server: str) -> Iterator[httpx.Client]:
+    """An HTTP client signed in as the local test person."""
+    with httpx.Client(base_url=live_server, timeout=30, headers=bearer(LOCAL_USER)) as c:
+        yield c
+
+
+@pytest.fixture
+def anonymous(live_server: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live_server, timeout=30) as c:
         yield c
 

@@ -15,3 +15,7 @@ class ConversationNotFound(ChimeraError):
 
 class StoreUnavailable(ChimeraError):
     pass
+
+
+class InvalidCursor(ChimeraError):
+    pass

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
 
 from chimera.providers.base import Role
 from chimera.providers.registry import ModelChoice
@@ -59,3 +61,83 @@ class UsageRecord:
     @property
     def tokens_used(self) -> int:
         return self.input_tokens + self.output_tokens
+
+
+# --- What the history and usage APIs return (camelCase on the wire) --------------------------
+
+
+class PublicModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class ConversationSummary(PublicModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    preview: str
+    message_count: int
+
+
+class ConversationPage(PublicModel):
+    items: list[ConversationSummary]
+    next_cursor: str | None
+
+
+class MessagePublic(PublicModel):
+    id: str
+    role: Role
+    content: str
+    metadata: dict[str, Any] | None
+    created_at: datetime
+
+
+class ConversationDetail(PublicModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    messages: list[MessagePublic]
+
+
+class ConversationRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+
+    @field_validator("title")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        title = " ".join(value.split())
+        if not title:
+            raise ValueError("the title is empty; type a name")
+        return title
+
+
+class UsageTotals(PublicModel):
+    turns: int
+    input_tokens: int
+    output_tokens: int
+    tokens: int
+    cost_cents: float
+
+
+class UsageByDay(UsageTotals):
+    day: date
+
+
+class UsageByProvider(UsageTotals):
+    provider: str
+
+
+class UsageByModel(UsageTotals):
+    model: str
+
+
+class UsageReport(PublicModel):
+    from_: date = Field(alias="from")
+    to: date
+    totals: UsageTotals
+    by_day: list[UsageByDay]
+    by_provider: list[UsageByProvider]
+    by_model: list[UsageByModel]

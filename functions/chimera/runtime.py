@@ -9,14 +9,18 @@ from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
 
+from chimera.auth import JwksCache, TokenVerifier
 from chimera.chat.background import BackgroundWrites
 from chimera.chat.service import ChatService
 from chimera.providers.base import ChatProvider
 from chimera.providers.health import HealthStore
 from chimera.providers.router import Router
 from chimera.settings import Settings
-from chimera.store.chat_store import PostgresChatStore, create_pool
+from chimera.store.chat_store import PostgresChatStore
 from chimera.store.health_memory import MemoryHealthStore
+from chimera.store.history_store import PostgresHistoryStore
+from chimera.store.postgres import create_pool
+from chimera.store.usage_store import PostgresUsageStore
 
 
 def build_providers(settings: Settings) -> dict[str, ChatProvider]:
@@ -43,6 +47,12 @@ def build_providers(settings: Settings) -> dict[str, ChatProvider]:
     return providers
 
 
+def build_verifier(settings: Settings) -> TokenVerifier:
+    secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
+    jwks = JwksCache(settings.jwks_url) if settings.jwks_url else None
+    return TokenVerifier(hs256_secret=secret, jwks=jwks, audience=settings.jwt_audience)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -51,6 +61,9 @@ class Runtime:
     health: HealthStore
     background: BackgroundWrites
     chat: ChatService
+    history: PostgresHistoryStore
+    usage: PostgresUsageStore
+    verifier: TokenVerifier
 
     @classmethod
     async def start(cls, settings: Settings, *, health: HealthStore | None = None) -> Runtime:
@@ -63,7 +76,17 @@ class Runtime:
         health = health or MemoryHealthStore()
         router = Router(providers=providers, health=health, settings=settings)
         chat = ChatService(store=PostgresChatStore(pool), router=router, settings=settings, background=background)
-        return cls(settings=settings, pool=pool, providers=providers, health=health, background=background, chat=chat)
+        return cls(
+            settings=settings,
+            pool=pool,
+            providers=providers,
+            health=health,
+            background=background,
+            chat=chat,
+            history=PostgresHistoryStore(pool),
+            usage=PostgresUsageStore(pool),
+            verifier=build_verifier(settings),
+        )
 
     async def close(self) -> None:
         await self.background.drain()

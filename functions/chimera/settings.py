@@ -7,10 +7,10 @@ Nothing else in the package reads ``os.environ``: code asks ``get_settings()``, 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Stage = Literal["local", "test", "prod"]
 
@@ -46,15 +46,35 @@ class Settings(BaseSettings):
     stream_idle_timeout_s: float = Field(default=30.0, gt=0)
     provider_max_connections: int = Field(default=1000, ge=1)
 
-    # The person every request acts as until authentication lands (local and test only). A UUID,
-    # like the `sub` of a Supabase token, because auth.uid() casts it to one.
+    # Authentication: Supabase access tokens. HS256 with the project's JWT secret, and/or the
+    # asymmetric keys published at SUPABASE_URL/auth/v1/.well-known/jwks.json.
+    supabase_jwt_secret: SecretStr | None = None
+    supabase_url: str | None = None
+    jwt_audience: str = "authenticated"
+    # `chimera dev` only: POST /api/dev/token hands the page a token for the local person below
+    # (a UUID like a Supabase `sub`, since auth.uid() casts it to one).
+    chimera_dev_tokens: bool = False
     chimera_local_user_id: str = "00000000-0000-4000-8000-000000000001"
+
+    # Browser origins allowed to call the API from another origin (comma-separated). Empty: none.
+    chimera_cors_origins: Annotated[list[str], NoDecode] = []
 
     # Where `chimera dev` keeps its embedded Postgres between runs.
     chimera_data_dir: str = ".chimera"
 
     # Serve frontend/ from the same app (laptop). In AWS, CloudFront serves it from S3.
     chimera_serve_frontend: bool = True
+
+    @field_validator("chimera_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def jwks_url(self) -> str | None:
+        return f"{self.supabase_url.rstrip('/')}/auth/v1/.well-known/jwks.json" if self.supabase_url else None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -63,6 +83,10 @@ class Settings(BaseSettings):
                 raise ValueError("DATABASE_URL is required when CHIMERA_STAGE=prod")
             if self.chimera_simulated_providers:
                 raise ValueError("the provider simulator cannot be used when CHIMERA_STAGE=prod")
+            if self.chimera_dev_tokens:
+                raise ValueError("CHIMERA_DEV_TOKENS cannot be enabled when CHIMERA_STAGE=prod")
+            if self.supabase_jwt_secret is None and self.supabase_url is None:
+                raise ValueError("set SUPABASE_JWT_SECRET or SUPABASE_URL when CHIMERA_STAGE=prod")
             if self.groq_api_key is None and self.google_generative_ai_api_key is None:
                 raise ValueError("set GROQ_API_KEY or GOOGLE_GENERATIVE_AI_API_KEY when CHIMERA_STAGE=prod")
         return self

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from chimera.auth import AuthError
 from chimera.models import Principal
 from chimera.runtime import Runtime
 
@@ -17,10 +19,15 @@ def get_runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
+_bearer = HTTPBearer(auto_error=False, description="A Supabase access token")
 
-def current_principal(runtime: RuntimeDep) -> Principal:
-    # Until authentication lands, every request acts as the configured local person.
-    return Principal(user_id=runtime.settings.chimera_local_user_id)
+
+async def current_principal(
+    runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise AuthError("Please sign in: this request needs an access token (Authorization: Bearer …).", missing=True)
+    return await runtime.verifier.verify(credentials.credentials)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from chimera.errors import ConversationNotFound, StoreUnavailable
+from chimera.auth import AuthError, AuthUnavailable
+from chimera.errors import ConversationNotFound, InvalidCursor, StoreUnavailable
 
 PROBLEM = "application/problem+json"
 
@@ -57,6 +58,24 @@ async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
     return problem(503, "Temporarily unavailable", "The database is not reachable right now. Please try again.")
 
 
+async def _unauthenticated(_: Request, exc: AuthError) -> JSONResponse:
+    response = problem(401, "Not signed in", exc.detail)
+    # RFC 6750: no error code when credentials were simply missing.
+    challenge = 'Bearer realm="chimera"'
+    if not exc.missing:
+        challenge += f', error="invalid_token", error_description="{exc.detail}"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+async def _auth_down(_: Request, exc: AuthUnavailable) -> JSONResponse:
+    return problem(503, "Temporarily unavailable", str(exc))
+
+
+async def _bad_cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
+    return problem(400, "Bad cursor", str(exc))
+
+
 async def _http(_: Request, exc: HTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
     response = problem(exc.status_code, detail, detail)
@@ -70,3 +89,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConversationNotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(StoreUnavailable, _store_down)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(AuthError, _unauthenticated)  # type: ignore[arg-type]
+    app.add_exception_handler(AuthUnavailable, _auth_down)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidCursor, _bad_cursor)  # type: ignore[arg-type]

@@ -33,7 +33,13 @@ def dev(host: str, port: int, simulator_port: int) -> None:
     database_url = _local_database(settings)
     applied = asyncio.run(apply_migrations(database_url))
     print(f"Migrations: {', '.join(applied) if applied else 'up to date'}")
-    update: dict[str, object] = {"database_url": SecretStr(database_url)}
+    update: dict[str, object] = {"database_url": SecretStr(database_url), "chimera_dev_tokens": True}
+    if settings.supabase_jwt_secret is None and settings.supabase_url is None:
+        from chimera.dev.local_identity import load_or_create_secret
+
+        secret_file = Path(settings.chimera_data_dir) / "jwt-secret"
+        update["supabase_jwt_secret"] = SecretStr(load_or_create_secret(secret_file))
+        print(f"Sign-in:   local person {settings.chimera_local_user_id}, tokens signed with {secret_file}")
     if settings.groq_api_key is None and settings.google_generative_ai_api_key is None:
         from chimera.dev.simulator import ProviderSimulator
 

@@ -1,60 +1,25 @@
-"""Conversations, messages and usage in Postgres, always acting as the person (row-level security).
-
-Every call takes a pooled connection for exactly one short transaction: nothing here is ever held
-open while a model is thinking.
-"""
+"""What a chat turn reads and writes: its context, the person's message, the answer and its cost."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, cast
 
-import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from chimera.errors import ConversationNotFound, StoreUnavailable
+from chimera.errors import ConversationNotFound
 from chimera.models import Principal, StoredMessage, UsageRecord
 from chimera.providers.base import Role
-
-logger = logging.getLogger(__name__)
-
-
-def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
-    # prepare_threshold=None: Supabase's transaction pooler cannot keep prepared statements.
-    return AsyncConnectionPool(
-        conninfo,
-        min_size=1,
-        max_size=max_size,
-        kwargs={"autocommit": True, "prepare_threshold": None},
-        open=False,
-        name="chimera",
-    )
+from chimera.store.postgres import as_person
 
 
 class PostgresChatStore:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
-    @asynccontextmanager
-    async def _as(self, principal: Principal) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """One transaction as role ``authenticated`` with the person's JWT claims."""
-        try:
-            async with self._pool.connection() as conn, conn.transaction():
-                await conn.execute(
-                    "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-                    (principal.claims_json(),),
-                )
-                yield conn
-        except psycopg.OperationalError as exc:
-            logger.error("database unavailable", extra={"error": type(exc).__name__})
-            raise StoreUnavailable("The database is not reachable right now.") from exc
-
     async def load_context(self, *, principal: Principal, conversation_id: str, limit: int) -> list[StoredMessage]:
         """The last ``limit`` messages, oldest first. Raises ``ConversationNotFound``."""
-        async with self._as(principal) as conn:
+        async with as_person(self._pool, principal) as conn:
             found = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
             if await found.fetchone() is None:
                 raise ConversationNotFound(conversation_id)
@@ -77,7 +42,7 @@ class PostgresChatStore:
         new_title: str | None,
     ) -> None:
         """Save the person's message; with ``new_title``, create the conversation first."""
-        async with self._as(principal) as conn:
+        async with as_person(self._pool, principal) as conn:
             if new_title is not None:
                 await conn.execute(
                     "insert into conversations (id, user_id, title) values (%s, %s, %s)",
@@ -100,7 +65,7 @@ class PostgresChatStore:
         usage: UsageRecord | None,
     ) -> None:
         """Save the answer (whole or partial) and what it cost, in one transaction."""
-        async with self._as(principal) as conn:
+        async with as_person(self._pool, principal) as conn:
             await conn.execute(
                 "insert into messages (id, conversation_id, role, content, metadata)"
                 " values (%s, %s, 'assistant', %s, %s)",

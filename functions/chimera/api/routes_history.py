@@ -1,0 +1,46 @@
+"""The history API: a person's conversations, listed, read, renamed and deleted.
+
+Another person's conversation answers 404 exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from chimera.api.deps import CurrentUser, RuntimeDep
+from chimera.models import ConversationDetail, ConversationPage, ConversationRename, ConversationSummary
+
+router = APIRouter(prefix="/api/conversations", tags=["history"])
+ConversationId = Annotated[str, "conversation id"]
+
+
+@router.get("", response_model=ConversationPage)
+async def list_conversations(
+    principal: CurrentUser,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ConversationPage:
+    return await runtime.history.list_conversations(principal=principal, limit=limit, cursor=cursor)
+
+
+@router.get("/{conversation_id}", response_model=ConversationDetail)
+async def get_conversation(conversation_id: str, principal: CurrentUser, runtime: RuntimeDep) -> ConversationDetail:
+    return await runtime.history.get_conversation(principal=principal, conversation_id=conversation_id)
+
+
+@router.patch("/{conversation_id}", response_model=ConversationSummary)
+async def rename_conversation(
+    conversation_id: str, body: ConversationRename, principal: CurrentUser, runtime: RuntimeDep
+) -> ConversationSummary:
+    return await runtime.history.rename_conversation(
+        principal=principal, conversation_id=conversation_id, title=body.title
+    )
+
+
+@router.delete("/{conversation_id}", status_code=204, response_class=Response)
+async def delete_conversation(conversation_id: str, principal: CurrentUser, runtime: RuntimeDep) -> Response:
+    await runtime.history.delete_conversation(principal=principal, conversation_id=conversation_id)
+    return Response(status_code=204)

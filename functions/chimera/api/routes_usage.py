@@ -1,0 +1,31 @@
+"""The usage API: a person's tokens and cost by day, provider and model."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from chimera.api.deps import CurrentUser, RuntimeDep
+from chimera.models import UsageReport
+
+router = APIRouter(tags=["usage"])
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+@router.get("/api/usage", response_model=UsageReport)
+async def usage(
+    principal: CurrentUser,
+    runtime: RuntimeDep,
+    from_: Annotated[date | None, Query(alias="from", description="first day, UTC, inclusive")] = None,
+    to: Annotated[date | None, Query(description="last day, UTC, inclusive")] = None,
+) -> UsageReport:
+    last_day = to or datetime.now(UTC).date()
+    first_day = from_ or last_day - timedelta(days=DEFAULT_DAYS - 1)
+    if first_day > last_day:
+        raise HTTPException(422, "`from` is after `to`: swap them.")
+    if (last_day - first_day).days >= MAX_DAYS:
+        raise HTTPException(422, f"Ask for at most {MAX_DAYS} days at a time.")
+    return await runtime.usage.report(principal=principal, first_day=first_day, last_day=last_day)

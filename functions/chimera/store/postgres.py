@@ -1,0 +1,49 @@
+"""The connection pool, and the one way any store talks to Postgres: as the person.
+
+Every unit of work is one short transaction as role ``authenticated`` with the person's JWT
+claims, so row-level security applies exactly as it does on Supabase. Connections go back to the
+pool as soon as the transaction ends: none is held while a model is thinking.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from chimera.errors import StoreUnavailable
+from chimera.models import Principal
+
+logger = logging.getLogger(__name__)
+
+Conn = psycopg.AsyncConnection[Any]
+
+
+def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
+    # prepare_threshold=None: Supabase's transaction pooler cannot keep prepared statements.
+    return AsyncConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=max_size,
+        kwargs={"autocommit": True, "prepare_threshold": None},
+        open=False,
+        name="chimera",
+    )
+
+
+@asynccontextmanager
+async def as_person(pool: AsyncConnectionPool, principal: Principal) -> AsyncIterator[Conn]:
+    try:
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+                (principal.claims_json(),),
+            )
+            yield conn
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        logger.error("database unavailable", extra={"error": type(exc).__name__})
+        raise StoreUnavailable("The database is not reachable right now.") from exc
