@@ -1,5 +1,5 @@
 # The targets the README names. `make test` is the one command that runs every test.
-.PHONY: install dev test test-unit test-integration test-infra test-e2e lint format bench
+.PHONY: install dev test test-unit test-integration test-e2e lint format bench
 
 # uv if it is on PATH, else the copy `make install` puts in this Python with pip.
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
@@ -33,5 +33,6 @@ format:
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-bench:              ## chat load benchmark: TTFT and chats/s at 1, 10, 100 concurrent streams
+bench:              ## benchmarks: chat TTFT and chats/s under load; history and usage latency at 10k messages
 	$(UV) run --frozen python -m tests.bench.chat_load --concurrency 1 10 100 --requests 400
+	$(UV) run --frozen python -m tests.bench.history_load --requests 300
