@@ -5,6 +5,7 @@ A warm Lambda keeps its Runtime: the connection pool, the SDK clients and the he
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
@@ -15,6 +16,7 @@ from chimera.chat.service import ChatService
 from chimera.providers.base import ChatProvider
 from chimera.providers.health import HealthStore
 from chimera.providers.router import Router
+from chimera.secrets import with_secrets
 from chimera.settings import Settings
 from chimera.store.chat_store import PostgresChatStore
 from chimera.store.health_memory import MemoryHealthStore
@@ -47,6 +49,15 @@ def build_providers(settings: Settings) -> dict[str, ChatProvider]:
     return providers
 
 
+def build_health_store(settings: Settings) -> HealthStore:
+    """DynamoDB shares provider health across Lambda instances; one process keeps it in memory."""
+    if settings.chimera_health_table:
+        from chimera.store.health_dynamodb import DynamoHealthStore
+
+        return DynamoHealthStore(table_name=settings.chimera_health_table)
+    return MemoryHealthStore()
+
+
 def build_verifier(settings: Settings) -> TokenVerifier:
     secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
     jwks = JwksCache(settings.jwks_url) if settings.jwks_url else None
@@ -66,14 +77,14 @@ class Runtime:
     verifier: TokenVerifier
 
     @classmethod
-    async def start(cls, settings: Settings, *, health: HealthStore | None = None) -> Runtime:
+    async def start(cls, settings: Settings, *, with_providers: bool = True) -> Runtime:
         if settings.database_url is None:
             raise RuntimeError("DATABASE_URL is not set (`chimera dev` starts an embedded Postgres for you)")
         pool = create_pool(settings.database_url.get_secret_value(), max_size=settings.database_pool_max_size)
         await pool.open(wait=False)  # connect in the background; the first request waits if it must
-        providers = build_providers(settings)
+        providers = build_providers(settings) if with_providers else {}
         background = BackgroundWrites()
-        health = health or MemoryHealthStore()
+        health = build_health_store(settings)
         router = Router(providers=providers, health=health, settings=settings)
         chat = ChatService(store=PostgresChatStore(pool), router=router, settings=settings, background=background)
         return cls(
@@ -93,3 +104,30 @@ class Runtime:
         for provider in self.providers.values():
             await provider.aclose()
         await self.pool.close()
+
+
+class RuntimeHolder:
+    """Builds the Runtime once, on first need, and shares it; reads secrets from the store then."""
+
+    def __init__(self, settings: Settings, *, with_providers: bool) -> None:
+        self._settings = settings
+        self._with_providers = with_providers
+        self._runtime: Runtime | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def runtime(self) -> Runtime | None:
+        return self._runtime
+
+    async def get(self) -> Runtime:
+        if self._runtime is None:
+            async with self._lock:
+                if self._runtime is None:
+                    settings = await asyncio.to_thread(with_secrets, self._settings)
+                    self._runtime = await Runtime.start(settings, with_providers=self._with_providers)
+        return self._runtime
+
+    async def close(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.close()
+            self._runtime = None

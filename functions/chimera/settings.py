@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     database_pool_max_size: int = Field(default=10, ge=1, le=200)
 
+    # AWS. Provider health shared across Lambda instances lives in this DynamoDB table when set.
+    chimera_health_table: str | None = None
+    # Secrets Manager secrets (names or ARNs, comma-separated) whose JSON keys fill the secret
+    # settings above, e.g. {"DATABASE_URL": "...", "GROQ_API_KEY": "..."}. Read once per instance.
+    chimera_secret_ids: Annotated[list[str], NoDecode] = []
+
     # Request limits.
     history_turns: int = Field(default=20, ge=0, description="earlier messages sent as context")
 
@@ -65,9 +71,9 @@ class Settings(BaseSettings):
     # Serve frontend/ from the same app (laptop). In AWS, CloudFront serves it from S3.
     chimera_serve_frontend: bool = True
 
-    @field_validator("chimera_cors_origins", mode="before")
+    @field_validator("chimera_cors_origins", "chimera_secret_ids", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
@@ -78,7 +84,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
-        if self.chimera_stage == "prod":
+        if self.chimera_stage == "prod" and not self.chimera_secret_ids:  # checked again once secrets are read
             if self.database_url is None:
                 raise ValueError("DATABASE_URL is required when CHIMERA_STAGE=prod")
             if self.chimera_simulated_providers:

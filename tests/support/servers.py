@@ -73,7 +73,8 @@ class AppServer:
 
     @property
     def runtime(self) -> Runtime:
-        runtime: Runtime = self.app.state.runtime
+        runtime = self.app.state.runtime_holder.runtime
+        assert runtime is not None, "the app starts its runtime before it serves"
         return runtime
 
     def __enter__(self) -> AppServer:

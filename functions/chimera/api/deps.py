@@ -9,12 +9,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chimera.auth import AuthError
 from chimera.models import Principal
-from chimera.runtime import Runtime
+from chimera.runtime import Runtime, RuntimeHolder
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+async def get_runtime(request: Request) -> Runtime:
+    holder: RuntimeHolder = request.app.state.runtime_holder
+    return await holder.get()
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -1,0 +1,73 @@
+"""Provider health shared by every Lambda instance through one DynamoDB table.
+
+Reads are cached in-process for about a second, so the hot path almost never touches the table;
+boto3 is synchronous, so every call runs in a worker thread, never on the event loop. Health is
+advice: if DynamoDB fails, we log it and carry on with what we know.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chimera.providers.health import ProviderHealth
+
+logger = logging.getLogger(__name__)
+
+CACHE_S = 1.0
+KEEP_S = 86_400  # rows expire (DynamoDB TTL) a day after their cooldown
+
+
+class DynamoHealthStore:
+    def __init__(self, *, table_name: str, client: Any = None) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+        self._cache: dict[str, tuple[float, ProviderHealth]] = {}
+
+    async def get(self, provider: str) -> ProviderHealth:
+        cached = self._cache.get(provider)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_S:
+            return cached[1]
+        health = await asyncio.to_thread(self._read, provider)
+        if health is None:  # the table failed us: keep what we had, or assume healthy
+            health = cached[1] if cached else ProviderHealth(provider=provider)
+        self._cache[provider] = (time.monotonic(), health)
+        return health
+
+    async def put(self, health: ProviderHealth) -> None:
+        self._cache[health.provider] = (time.monotonic(), health)
+        await asyncio.to_thread(self._write, health)
+
+    def _read(self, provider: str) -> ProviderHealth | None:
+        try:
+            item = self._client.get_item(TableName=self._table, Key={"provider": {"S": provider}}).get("Item")
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("health table read failed", extra={"error": type(exc).__name__})
+            return None
+        if item is None:
+            return ProviderHealth(provider=provider)
+        return ProviderHealth(
+            provider=provider,
+            cooldown_until=float(item["cooldown_until"]["N"]),
+            consecutive_failures=int(item["consecutive_failures"]["N"]),
+            last_failure=item.get("last_failure", {}).get("S"),
+        )
+
+    def _write(self, health: ProviderHealth) -> None:
+        item = {
+            "provider": {"S": health.provider},
+            "cooldown_until": {"N": repr(health.cooldown_until)},
+            "consecutive_failures": {"N": str(health.consecutive_failures)},
+            "expires_at": {"N": str(int(max(health.cooldown_until, time.time()) + KEEP_S))},
+        }
+        if health.last_failure:
+            item["last_failure"] = {"S": health.last_failure}
+        try:
+            self._client.put_item(TableName=self._table, Item=item)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("health table write failed", extra={"error": type(exc).__name__})
