@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
 
+from chimera import observability
 from chimera.auth import JwksCache, TokenVerifier
 from chimera.chat.background import BackgroundWrites
 from chimera.chat.service import ChatService
@@ -80,6 +81,7 @@ class Runtime:
     async def start(cls, settings: Settings, *, with_providers: bool = True) -> Runtime:
         if settings.database_url is None:
             raise RuntimeError("DATABASE_URL is not set (`chimera dev` starts an embedded Postgres for you)")
+        observability.configure(emit_metrics=settings.chimera_emit_metrics)
         pool = create_pool(settings.database_url.get_secret_value(), max_size=settings.database_pool_max_size)
         await pool.open(wait=False)  # connect in the background; the first request waits if it must
         providers = build_providers(settings) if with_providers else {}

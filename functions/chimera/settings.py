@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Secrets Manager secrets (names or ARNs, comma-separated) whose JSON keys fill the secret
     # settings above, e.g. {"DATABASE_URL": "...", "GROQ_API_KEY": "..."}. Read once per instance.
     chimera_secret_ids: Annotated[list[str], NoDecode] = []
+    # Emit CloudWatch metrics (EMF on stdout): time to first token, tokens, fallbacks, errors.
+    chimera_emit_metrics: bool = False
 
     # Request limits.
     history_turns: int = Field(default=20, ge=0, description="earlier messages sent as context")

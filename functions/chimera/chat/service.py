@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chimera import observability
 from chimera.chat import sse
 from chimera.chat.background import BackgroundWrites
 from chimera.errors import StoreUnavailable
@@ -150,10 +151,13 @@ class ChatService:
             ended = True
             await user_saved
             usage = self._save_answer(turn, answer, status="complete")
-            yield sse.data("usage", await usage)
+            facts = await usage
+            yield sse.data("usage", facts)
             yield sse.finish()
+            self._record(answer, tokens=facts["inputTokens"] + facts["outputTokens"], failed=False)
         except NoProviderAvailable as exc:
             ended = True
+            self._record(answer, tokens=0, failed=True)
             await self._settle(user_saved)
             yield sse.error(exc.message)
         except StoreUnavailable:
@@ -168,6 +172,14 @@ class ChatService:
             if not ended:  # the person went away mid-answer: keep what they saw
                 self._background.spawn(self._save_partial(turn, answer, user_saved), name="save-partial-answer")
         yield sse.DONE
+
+    @staticmethod
+    def _record(answer: _Answer, *, tokens: int, failed: bool) -> None:
+        provider = answer.model.provider if answer.model else None
+        fallback = answer.fallback_reason is not None
+        observability.record_turn(
+            provider=provider, ttft_ms=answer.ttft_ms, tokens=tokens, fallback=fallback, failed=failed
+        )
 
     async def _settle(self, user_saved: asyncio.Task[None]) -> None:
         """Wait for the person's message to be saved; its failure is logged by the task itself."""

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 
+from chimera import observability
 from chimera.providers.base import (
     RETRYABLE,
     ChatProvider,
@@ -125,6 +126,7 @@ class Router:
                         extra={"provider": spec.provider, "kind": error.kind.value, "status": error.status},
                     )
                     failures.append(error)
+                    observability.record_provider_error(provider=spec.provider, kind=error.kind.value)
                     await self._record(spec.provider, error=error)
                     delay = None if started else self._retry_delay(error, attempt)
                     if delay is None:

@@ -1,0 +1,5 @@
+"""Lambda entry point: the history API (`/api/conversations…`) behind the HTTP API."""
+
+from chimera.api.lambda_handlers import lambda_handler
+
+handler = lambda_handler("history")

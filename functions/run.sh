@@ -1,0 +1,7 @@
+#!/bin/sh
+# Chat Lambda entry point, started by the AWS Lambda Web Adapter (AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap).
+# The adapter forwards each invocation to this server on $PORT and streams the response back.
+# One worker: Lambda sends an instance one request at a time.
+cd "${LAMBDA_TASK_ROOT:-$(dirname "$0")}"
+exec python3 -m uvicorn chat:app --host 127.0.0.1 --port "${PORT:-8080}" \
+    --workers 1 --no-access-log --log-level warning

@@ -1,0 +1,117 @@
+"""The AWS-backed pieces against moto: shared provider health and secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from chimera.providers.base import FailureKind, ProviderError
+from chimera.providers.health import ProviderHealth, after_failure
+from chimera.secrets import with_secrets
+from chimera.settings import Settings
+from chimera.store import health_dynamodb
+from chimera.store.health_dynamodb import DynamoHealthStore
+from moto import mock_aws
+
+TABLE = "chimera-provider-health"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def table(aws: None) -> str:
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "provider", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "provider", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return TABLE
+
+
+def test_health_written_by_one_instance_is_seen_by_another(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(health_dynamodb, "CACHE_S", 0.0)  # a second instance with a cold cache
+    first, second = DynamoHealthStore(table_name=table), DynamoHealthStore(table_name=table)
+    limited = after_failure(
+        ProviderHealth("groq"),
+        ProviderError(provider="groq", kind=FailureKind.RATE_LIMITED, detail="429", retry_after_s=30),
+        time.time(),
+    )
+
+    async def scenario() -> ProviderHealth:
+        assert await second.get("groq") == ProviderHealth("groq")
+        await first.put(limited)
+        return await second.get("groq")
+
+    seen = asyncio.run(scenario())
+    assert seen == limited and not seen.available(time.time())
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"provider": {"S": "groq"}})["Item"]
+    assert int(item["expires_at"]["N"]) > limited.cooldown_until  # the TTL attribute is set
+
+
+def test_reads_are_cached_so_the_hot_path_skips_the_table(table: str) -> None:
+    store = DynamoHealthStore(table_name=table)
+    calls = 0
+    real_read = store._read
+
+    def counting_read(provider: str) -> ProviderHealth | None:
+        nonlocal calls
+        calls += 1
+        return real_read(provider)
+
+    store._read = counting_read  # type: ignore[method-assign]
+
+    async def many() -> None:
+        for _ in range(50):
+            await store.get("gemini")
+
+    asyncio.run(many())
+    assert calls == 1
+
+
+def test_a_missing_table_degrades_to_healthy_instead_of_failing(aws: None) -> None:
+    store = DynamoHealthStore(table_name="no-such-table")
+    assert asyncio.run(store.get("groq")) == ProviderHealth("groq")
+    asyncio.run(store.put(ProviderHealth("groq", consecutive_failures=1)))  # logged, not raised
+
+
+def test_secrets_fill_the_secret_settings(aws: None) -> None:
+    client = boto3.client("secretsmanager")
+    shared = client.create_secret(
+        Name="chimera/app", SecretString=json.dumps({"DATABASE_URL": "postgresql://db", "SUPABASE_JWT_SECRET": "s"})
+    )
+    providers = client.create_secret(Name="chimera/providers", SecretString=json.dumps({"GROQ_API_KEY": "gsk"}))
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, chimera_stage="prod", chimera_secret_ids=f"{shared['ARN']},{providers['Name']}"
+    )
+
+    resolved = with_secrets(settings)
+
+    assert resolved.database_url is not None and resolved.database_url.get_secret_value() == "postgresql://db"
+    assert resolved.groq_api_key is not None and resolved.groq_api_key.get_secret_value() == "gsk"
+    assert resolved.supabase_jwt_secret is not None
+    assert "gsk" not in repr(resolved) and "postgresql://db" not in repr(resolved)
+
+
+def test_prod_settings_missing_a_secret_are_refused(aws: None) -> None:
+    client = boto3.client("secretsmanager")
+    client.create_secret(Name="chimera/partial", SecretString=json.dumps({"SUPABASE_JWT_SECRET": "s"}))
+    settings = Settings(_env_file=None, chimera_stage="prod", chimera_secret_ids="chimera/partial")  # type: ignore[call-arg]
+
+    with pytest.raises(ValueError, match="DATABASE_URL is required"):
+        with_secrets(settings)
