@@ -1,20 +1,60 @@
-// Binding: wires the form and buttons to the stream client and the view.
+// Binding: wires the form and buttons to the stream client and the view, and the sidebar (the
+// conversation list and usage) to the API.
 
-import { ProblemError, authHeaders, startChat } from "./stream.js";
-import { ChatView } from "./ui.js";
+import {
+  ProblemError,
+  SignInRequired,
+  deleteConversation,
+  getConversation,
+  getUsage,
+  listConversations,
+  renameConversation,
+} from "./api.js";
+import { ConversationList } from "./history.js";
+import { Sidebar, SignInNotice } from "./panels.js";
+import { startChat } from "./stream.js";
+import { ChatView, liveFacts } from "./ui.js";
+import { UsagePanel } from "./usage.js";
 
 const view = new ChatView(document);
 const form = document.getElementById("composer");
 const state = {
-  /** @type {string|null} set by the first answer's data-conversation event */
+  /** @type {string|null} set by the first answer's data-conversation event, or by opening one */
   conversationId: null,
   /** @type {AbortController|null} present while a request or stream is in flight */
   controller: null,
+  /** @type {AbortController|null} present while a saved conversation is being fetched */
+  opening: null,
 };
+
+const sidebar = new Sidebar(document);
+const signIn = new SignInNotice(document, { saved: refreshSidebar });
+const usagePanel = new UsagePanel(document);
+const conversationList = new ConversationList(document, {
+  loadPage: (cursor) => listConversations({ cursor }),
+  open: openConversation,
+  rename: async (id, title) => {
+    const item = await renameConversation(id, title);
+    if (id === state.conversationId) view.setTitle(item.title);
+    return item;
+  },
+  remove: async (id) => {
+    await deleteConversation(id);
+    if (id === state.conversationId) startNewChat();
+  },
+  failed: describe,
+});
+
+/** A sentence for an error from the API; asks for sign-in when that is what is missing. */
+function describe(error) {
+  if (error instanceof SignInRequired) signIn.show(error);
+  if (error instanceof TypeError) return "Could not reach the server. Check your connection and try again.";
+  return error.message || "Something went wrong. Please try again.";
+}
 
 async function checkHealth() {
   try {
-    const response = await fetch("/api/health", { headers: authHeaders() });
+    const response = await fetch("/api/health");
     if (!response.ok) throw new Error(`health ${response.status}`);
     const health = await response.json();
     view.showSimulated(health.simulated === true);
@@ -23,7 +63,53 @@ async function checkHealth() {
   }
 }
 
+async function refreshUsage() {
+  try {
+    usagePanel.show(await getUsage());
+  } catch (error) {
+    usagePanel.setNote(`Could not load usage. ${describe(error)}`);
+  }
+}
+
+function refreshSidebar() {
+  return Promise.all([conversationList.refresh(), refreshUsage()]);
+}
+
+async function openConversation(id) {
+  state.controller?.abort();
+  state.opening?.abort();
+  const opening = new AbortController();
+  state.opening = opening;
+  view.clearError();
+  view.setStatus("Opening the conversation…");
+  try {
+    const conversation = await getConversation(id, { signal: opening.signal });
+    if (state.opening !== opening) return;
+    view.showConversation(conversation);
+    state.conversationId = conversation.id;
+    conversationList.setActive(conversation.id);
+    view.setStatus("");
+    if (sidebar.close()) view.prompt.focus(); // on a phone the list covered the conversation
+  } catch (error) {
+    if (opening.signal.aborted) return;
+    view.setStatus("");
+    view.showError(describe(error));
+    if (error instanceof ProblemError && error.status === 404) conversationList.refresh();
+  } finally {
+    if (state.opening === opening) state.opening = null;
+  }
+}
+
+function startNewChat() {
+  state.controller?.abort();
+  state.opening?.abort();
+  state.conversationId = null;
+  view.clearConversation();
+  conversationList.setActive(null);
+}
+
 async function send(text) {
+  state.opening?.abort(); // the message goes to the conversation on screen
   const controller = new AbortController();
   state.controller = controller;
   view.clearError();
@@ -68,6 +154,7 @@ async function send(text) {
     }
   } finally {
     finishTurn(controller);
+    refreshSidebar(); // a new conversation, a newer one at the top, more usage
   }
 }
 
@@ -80,7 +167,9 @@ async function renderStream(events, answer) {
     switch (event.type) {
       case "data-conversation":
         state.conversationId = event.data.conversationId;
-        view.setConversation(state.conversationId, event.data.title);
+        // A follow-up turn carries no title: keep the one on screen.
+        view.setConversation(state.conversationId, event.data.title || view.title.textContent);
+        conversationList.setActive(state.conversationId);
         break;
       case "data-model":
         model = event.data;
@@ -103,7 +192,7 @@ async function renderStream(events, answer) {
         usage = event.data;
         break;
       case "finish":
-        answer.finish(model, usage);
+        answer.finish(liveFacts(model, usage));
         return "finished";
       case "error":
         answer.interrupt("No complete answer.");
@@ -125,8 +214,7 @@ async function renderStream(events, answer) {
 function showRefusal(error) {
   view.setStatus("");
   if (error instanceof ProblemError) view.showError(error.message, error.fieldErrors);
-  else if (error instanceof TypeError) view.showError("Could not reach the server. Check your connection and try again.");
-  else view.showError(error.message);
+  else view.showError(describe(error));
 }
 
 function midStreamMessage(error) {
@@ -162,11 +250,11 @@ view.prompt.addEventListener("keydown", (event) => {
 view.stop.addEventListener("click", () => state.controller?.abort());
 
 document.getElementById("new-chat").addEventListener("click", () => {
-  state.controller?.abort();
-  state.conversationId = null;
-  view.clearConversation();
+  startNewChat();
+  sidebar.close();
   view.prompt.focus();
 });
 
 view.setStreaming(false);
 checkHealth();
+refreshSidebar();

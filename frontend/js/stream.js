@@ -1,29 +1,16 @@
 // The stream client: POST /api/chat and read the AI SDK UI message stream (v1) as parsed events.
 // Nothing here touches the DOM.
 
+import { apiFetch } from "./api.js";
+
+export { ProblemError, SignInRequired, authHeaders } from "./api.js";
+
 const CHAT_URL = "/api/chat";
-
-/** Extra headers for every API call. Empty until sign-in lands (a bearer token goes here). */
-export function authHeaders() {
-  return {};
-}
-
-/** A response that was refused before any streaming began, carrying the RFC 9457 problem body. */
-export class ProblemError extends Error {
-  constructor(status, problem) {
-    super(problem.detail || problem.title || `The server answered ${status}.`);
-    this.name = "ProblemError";
-    this.status = status;
-    this.problem = problem;
-    /** @type {{field: string, message: string}[]} */
-    this.fieldErrors = Array.isArray(problem.errors) ? problem.errors : [];
-  }
-}
 
 /**
  * Send one message. Resolves once the server has accepted it and the stream has begun, with an
- * async iterator of event objects; rejects with ProblemError if it was refused, so the caller can
- * tell "never sent" apart from "broke mid-answer".
+ * async iterator of event objects; rejects with ProblemError if it was refused (SignInRequired when
+ * there is no token to send), so the caller can tell "never sent" apart from "broke mid-answer".
  *
  * @param {{message: string, conversationId?: string|null, model?: string}} request
  * @param {{signal?: AbortSignal}} [options]
@@ -33,33 +20,18 @@ export async function startChat({ message, conversationId, model }, { signal } =
   if (conversationId) body.conversationId = conversationId;
   if (model) body.model = model;
 
-  const response = await fetch(CHAT_URL, {
+  const response = await apiFetch(CHAT_URL, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...authHeaders() },
+    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
     body: JSON.stringify(body),
     signal,
   });
-  if (!response.ok) throw await problemFrom(response);
   const type = response.headers.get("content-type") || "";
   if (!type.startsWith("text/event-stream") || !response.body) {
     await response.body?.cancel();
     throw new Error("The server sent something other than a chat stream. Please try again.");
   }
   return readEvents(response.body);
-}
-
-async function problemFrom(response) {
-  let problem = {};
-  try {
-    const parsed = await response.json();
-    if (parsed && typeof parsed === "object") problem = parsed;
-  } catch {
-    // Not JSON (a proxy's HTML error page, say): fall back to the status line.
-  }
-  if (!problem.detail && !problem.title) {
-    problem = { ...problem, detail: `The server answered ${response.status} ${response.statusText}`.trim() + "." };
-  }
-  return new ProblemError(response.status, problem);
 }
 
 /**

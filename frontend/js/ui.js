@@ -3,26 +3,53 @@
 const ROLE_LABELS = { user: "You", assistant: "Assistant" };
 const NEAR_BOTTOM_PX = 48;
 
-/** "groq-llama-8b · groq · 312 tokens · 840 ms (simulated) · fallback: Groq is unavailable" */
-export function formatMeta(model, usage) {
-  const parts = [];
-  if (model) parts.push(model.model, model.provider);
+/**
+ * The facts shown under an answer, from the stream's data-model and data-usage parts.
+ * @returns {{model?, provider?, simulated?, fallbackReason?, tokens?, durationMs?, ttftMs?,
+ *   inputTokens?, outputTokens?, costCents?, partial?: boolean}}
+ */
+export function liveFacts(model, usage) {
+  const facts = { ...model };
   if (usage) {
-    parts.push(`${usage.inputTokens + usage.outputTokens} tokens`, `${Math.round(usage.durationMs)} ms`);
+    Object.assign(facts, usage, { tokens: usage.inputTokens + usage.outputTokens });
   }
+  return facts;
+}
+
+/** The same facts from a saved assistant message's metadata. */
+export function storedFacts(metadata) {
+  if (!metadata) return {};
+  return {
+    ...metadata,
+    durationMs: metadata.duration,
+    ttftMs: metadata.ttft,
+    partial: metadata.status === "partial",
+  };
+}
+
+const isNumber = (value) => typeof value === "number" && Number.isFinite(value);
+
+/** "groq-llama-8b · groq · 312 tokens · 840 ms (simulated) · fallback: Groq is unavailable" */
+export function formatMeta(facts) {
+  const parts = [];
+  if (facts.model) parts.push(facts.model);
+  if (facts.provider) parts.push(facts.provider);
+  if (isNumber(facts.tokens)) parts.push(`${facts.tokens} tokens`);
+  if (isNumber(facts.durationMs)) parts.push(`${Math.round(facts.durationMs)} ms`);
   let text = parts.join(" · ");
-  if (model?.simulated) text += " (simulated)";
-  if (model?.fallbackReason) text += ` · fallback: ${model.fallbackReason}`;
+  if (facts.simulated) text += " (simulated)";
+  if (facts.fallbackReason) text += ` · fallback: ${facts.fallbackReason}`;
   return text;
 }
 
-function usageTooltip(usage) {
-  if (!usage) return "";
-  const cents = Number(usage.costCents).toFixed(4);
-  return (
-    `${usage.inputTokens} tokens in, ${usage.outputTokens} out, ${cents}¢, ` +
-    `first token after ${Math.round(usage.ttftMs)} ms`
-  );
+function metaTooltip(facts) {
+  const parts = [];
+  if (isNumber(facts.inputTokens) && isNumber(facts.outputTokens)) {
+    parts.push(`${facts.inputTokens} tokens in, ${facts.outputTokens} out`);
+  }
+  if (isNumber(facts.costCents)) parts.push(`${facts.costCents.toFixed(4)}¢`);
+  if (isNumber(facts.ttftMs)) parts.push(`first token after ${Math.round(facts.ttftMs)} ms`);
+  return parts.join(", ");
 }
 
 /** One assistant answer as it streams in. */
@@ -48,9 +75,10 @@ class AssistantMessage {
     this.textEl.textContent = "";
   }
 
-  finish(model, usage) {
+  /** @param {ReturnType<typeof liveFacts>} facts */
+  finish(facts) {
     this.article.removeAttribute("aria-busy");
-    this.addNote(formatMeta(model, usage), "message__meta", usageTooltip(usage));
+    this.addNote(formatMeta(facts), "message__meta", metaTooltip(facts));
   }
 
   /** The answer ended without finishing (stopped, failed, cut off). */
@@ -99,6 +127,24 @@ export class ChatView {
     // Screen readers wait for the whole answer instead of reading every word as it lands.
     article.setAttribute("aria-busy", "true");
     return new AssistantMessage(this, article, textEl);
+  }
+
+  /** Show a saved conversation, oldest message first, and follow it to its end. */
+  showConversation(conversation) {
+    this.clearConversation();
+    for (const message of conversation.messages) {
+      if (message.role === "assistant") this.addSavedAnswer(message.content, storedFacts(message.metadata));
+      else if (message.role === "user") this.addMessage("user", message.content);
+    }
+    this.setConversation(conversation.id, conversation.title);
+    this.scrollToEnd();
+  }
+
+  addSavedAnswer(text, facts) {
+    const { article, textEl } = this.addMessage("assistant", text);
+    const answer = new AssistantMessage(this, article, textEl);
+    answer.addNote(formatMeta(facts), "message__meta", metaTooltip(facts));
+    if (facts.partial) answer.interrupt("Incomplete answer.");
   }
 
   addMessage(role, text) {

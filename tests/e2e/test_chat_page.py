@@ -6,26 +6,23 @@ The simulator's answers are deterministic but these tests only assert behaviour 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Request, Route, expect, sync_playwright
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import (
+    ANSWER_TIMEOUT_MS,
+    CHAT_ROUTE,
+    answers,
+    button,
+    hold_chat_requests,
+    prompt,
+    send,
+    wait_until_held,
+)
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
-CHAT_ROUTE = "**/api/chat"
 
 # Records the newest answer's text once per painted frame, so the test sees what was on screen.
 RECORD_ANSWER_FRAMES = """
@@ -41,68 +38,6 @@ RECORD_ANSWER_FRAMES = """
 """
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser, live_server: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server)
-    page = context.new_page()
-    script_errors: list[str] = []
-    page.on("pageerror", lambda error: script_errors.append(str(error)))
-    page.goto("/")
-    yield page
-    page.unroute_all(behavior="ignoreErrors")
-    context.close()
-    assert script_errors == [], "the page threw uncaught errors"
-
-
-@pytest.fixture
-def chat_bodies(page: Page) -> list[dict[str, Any]]:
-    """The JSON body of every POST /api/chat the page sends, in order."""
-    bodies: list[dict[str, Any]] = []
-
-    def on_request(request: Request) -> None:
-        if request.method == "POST" and request.url.endswith("/api/chat"):
-            body: dict[str, Any] = request.post_data_json or {}
-            bodies.append(body)
-
-    page.on("request", on_request)
-    return bodies
-
-
-def hold_chat_requests(page: Page) -> list[Route]:
-    """Pause each chat request before it leaves the browser; the test releases it."""
-    held: list[Route] = []
-    page.route(CHAT_ROUTE, lambda route: held.append(route))
-    return held
-
-
-def wait_until_held(page: Page, held: list[Route], count: int = 1) -> None:
-    deadline = time.monotonic() + 5
-    while len(held) < count:
-        assert time.monotonic() < deadline, "the chat request never left the page"
-        page.wait_for_timeout(10)  # lets Playwright dispatch the route handler
-
-
-def prompt(page: Page) -> Locator:
-    return page.get_by_role("textbox", name="Message")
-
-
-def send(page: Page, text: str) -> None:
-    prompt(page).fill(text)
-    prompt(page).press("Enter")
-
-
-def answers(page: Page) -> Locator:
-    return page.locator(".message--assistant")
-
-
 def test_message_shows_at_once_and_the_answer_streams_in(page: Page) -> None:
     expect(page.get_by_text("Simulated providers")).to_be_visible()
     held = hold_chat_requests(page)
@@ -116,8 +51,8 @@ def test_message_shows_at_once_and_the_answer_streams_in(page: Page) -> None:
     expect(page.locator(".message--user")).to_contain_text("You")
     expect(prompt(page)).to_have_value("")
     expect(page.get_by_role("status")).to_have_text("Thinking…")
-    expect(page.get_by_role("button", name="Send")).to_be_disabled()
-    expect(page.get_by_role("button", name="Stop")).to_be_enabled()
+    expect(button(page, "Send")).to_be_disabled()
+    expect(button(page, "Stop")).to_be_enabled()
 
     # When the server gets the request
     wait_until_held(page, held)
@@ -125,11 +60,11 @@ def test_message_shows_at_once_and_the_answer_streams_in(page: Page) -> None:
 
     # Then the answer finishes with its metadata line
     meta = answers(page).locator(".message__meta")
-    expect(meta).to_contain_text("simulated", timeout=15_000)
+    expect(meta).to_contain_text("simulated", timeout=ANSWER_TIMEOUT_MS)
     expect(meta).to_contain_text("tokens")
     expect(meta).to_contain_text("ms")
     expect(answers(page)).to_contain_text("Assistant")
-    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    expect(button(page, "Send")).to_be_enabled()
     final = answers(page).locator(".message__text").inner_text().strip()
     assert final
 
@@ -144,28 +79,28 @@ def test_message_shows_at_once_and_the_answer_streams_in(page: Page) -> None:
 
 def test_second_message_continues_the_same_conversation(page: Page, chat_bodies: list[dict[str, Any]]) -> None:
     send(page, "Start a conversation about rivers.")
-    expect(answers(page).locator(".message__meta")).to_have_count(1, timeout=15_000)
+    expect(answers(page).locator(".message__meta")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
     # Chromium keeps no body for an event stream, so read the id the page took from it.
     conversation_id = page.get_by_role("log").get_attribute("data-conversation-id")
     assert conversation_id
 
     send(page, "And about lakes?")
-    expect(answers(page).locator(".message__meta")).to_have_count(2, timeout=15_000)
+    expect(answers(page).locator(".message__meta")).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
 
     assert chat_bodies[0].get("conversationId") is None
     assert chat_bodies[1]["conversationId"] == conversation_id
     expect(page.locator(".message--user")).to_have_count(2)
 
     # "New chat" forgets the conversation: the log empties and the next message starts another one
-    page.get_by_role("button", name="New chat").click()
+    button(page, "New chat").click()
     expect(page.locator(".message")).to_have_count(0)
     send(page, "Something new.")
-    expect(answers(page).locator(".message__meta")).to_have_count(1, timeout=15_000)
+    expect(answers(page).locator(".message__meta")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
     assert chat_bodies[2].get("conversationId") is None
 
 
 def test_empty_message_is_not_sent(page: Page, chat_bodies: list[dict[str, Any]]) -> None:
-    page.get_by_role("button", name="Send").click()
+    button(page, "Send").click()
     expect(page.get_by_role("alert")).to_contain_text("Type a message")
 
     send(page, "   \n  ")
@@ -185,7 +120,7 @@ def test_oversized_message_shows_the_server_problem_and_keeps_the_text(page: Pag
     assert refusal.value.headers["content-type"].startswith("application/problem+json")
     expect(page.get_by_role("alert")).to_contain_text(problem["detail"])
     expect(prompt(page)).to_have_value(oversized)
-    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    expect(button(page, "Send")).to_be_enabled()
     expect(page.locator(".message")).to_have_count(0)
 
 
@@ -194,18 +129,18 @@ def test_stop_cancels_the_request_and_gives_the_text_back(page: Page) -> None:
     send(page, "Never mind.")
     wait_until_held(page, held)
 
-    page.get_by_role("button", name="Stop").click()
+    button(page, "Stop").click()
 
     expect(page.get_by_role("status")).to_have_text("Stopped before sending.")
     expect(prompt(page)).to_have_value("Never mind.")
-    expect(page.get_by_role("button", name="Send")).to_be_enabled()
-    expect(page.get_by_role("button", name="Stop")).to_be_disabled()
+    expect(button(page, "Send")).to_be_enabled()
+    expect(button(page, "Stop")).to_be_disabled()
 
 
 def test_page_fits_a_phone_screen(page: Page) -> None:
     page.set_viewport_size({"width": 375, "height": 740})
     send(page, "An unbroken word " + "x" * 300)
-    expect(answers(page).locator(".message__meta")).to_contain_text("simulated", timeout=15_000)
+    expect(answers(page).locator(".message__meta")).to_contain_text("simulated", timeout=ANSWER_TIMEOUT_MS)
 
     scroll_width, client_width = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"

@@ -1,0 +1,291 @@
+// The conversation list: rendering, paging, inline rename and delete with confirmation.
+// It calls back into the binding for anything that talks to the server.
+
+const UNTITLED = "Untitled conversation";
+
+/**
+ * @typedef {{id: string, title: string, preview: string, updatedAt: string, messageCount: number}} Item
+ * @typedef {{
+ *   loadPage: (cursor: string|null) => Promise<{items: Item[], nextCursor: string|null}>,
+ *   open: (id: string) => void,
+ *   rename: (id: string, title: string) => Promise<Item>,
+ *   remove: (id: string) => Promise<void>,
+ *   failed: (error: unknown) => string,
+ * }} Actions  `failed` turns an error into a sentence (and may react to it, e.g. ask for sign-in)
+ */
+
+export class ConversationList {
+  /** @param {Document} doc @param {Actions} actions */
+  constructor(doc, actions) {
+    const $ = (id) => doc.getElementById(id);
+    this.actions = actions;
+    this.list = $("history-list");
+    this.status = $("history-status");
+    this.more = $("history-more");
+    this.dialog = $("delete-dialog");
+    this.dialogText = $("delete-dialog-text");
+    this.dialogError = $("delete-dialog-error");
+    /** @type {string|null} */
+    this.activeId = null;
+    this.nextCursor = null;
+    this.loading = null; // the page request in flight, so refreshes do not interleave
+
+    this.more.addEventListener("click", () => this.loadMore());
+    this.list.addEventListener("click", (event) => this.onClick(event));
+  }
+
+  /** Reload from the newest; what was there stays on screen until the answer arrives. */
+  refresh() {
+    return this.load(null);
+  }
+
+  loadMore() {
+    if (this.nextCursor) return this.load(this.nextCursor);
+    return Promise.resolve();
+  }
+
+  async load(cursor) {
+    const request = (this.loading = this.actions.loadPage(cursor));
+    this.more.disabled = true;
+    if (cursor) this.setStatus("Loading more…");
+    try {
+      const page = await request;
+      if (this.loading !== request) return; // a newer load has taken over
+      if (cursor) this.append(page.items);
+      else this.replace(page.items);
+      this.nextCursor = page.nextCursor || null;
+      this.setStatus(this.list.children.length ? "" : "No conversations yet.");
+    } catch (error) {
+      if (this.loading === request) this.setStatus(`Could not load conversations. ${this.actions.failed(error)}`);
+    } finally {
+      if (this.loading === request) {
+        this.loading = null;
+        this.more.hidden = !this.nextCursor;
+        this.more.disabled = false;
+      }
+    }
+  }
+
+  append(items) {
+    const shown = new Set([...this.list.children].map((li) => li.dataset.conversationId));
+    this.list.append(...items.filter((item) => !shown.has(item.id)).map((item) => this.renderItem(item)));
+  }
+
+  /** New first page. A title being renamed stays as it is, and so does keyboard focus. */
+  replace(items) {
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+    const editing = new Map(
+      [...this.list.querySelectorAll(".history__item--editing")].map((li) => [li.dataset.conversationId, li]),
+    );
+    this.list.replaceChildren(...items.map((item) => editing.get(item.id) || this.renderItem(item)));
+    if (!focused) return;
+    if (focused.isConnected) {
+      focused.focus(); // moved, not replaced: an open rename field
+      return;
+    }
+    const id = focused.closest(".history__item")?.dataset.conversationId;
+    const same = this.itemFor(id)?.querySelector(`[data-action="${focused.dataset.action}"]`);
+    same?.focus();
+  }
+
+  setStatus(text) {
+    this.status.textContent = text;
+    this.status.hidden = !text;
+  }
+
+  /** Mark the conversation on screen (null for a new chat). */
+  setActive(id) {
+    this.activeId = id;
+    for (const li of this.list.children) {
+      const button = li.querySelector(".history__open");
+      if (li.dataset.conversationId === id) button.setAttribute("aria-current", "page");
+      else button.removeAttribute("aria-current");
+    }
+  }
+
+  renderItem(item) {
+    const li = document.createElement("li");
+    li.className = "history__item";
+    li.dataset.conversationId = item.id;
+
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "history__open";
+    open.dataset.action = "open";
+    const title = document.createElement("span");
+    title.className = "history__title";
+    title.id = `history-title-${item.id}`;
+    open.setAttribute("aria-labelledby", title.id); // the name is the title; the preview describes it
+    open.append(title);
+    if (item.preview) {
+      const preview = document.createElement("span");
+      preview.className = "history__preview";
+      preview.id = `history-preview-${item.id}`;
+      preview.textContent = item.preview;
+      open.setAttribute("aria-describedby", preview.id);
+      open.append(preview);
+    }
+    if (item.id === this.activeId) open.setAttribute("aria-current", "page");
+
+    const actions = document.createElement("div");
+    actions.className = "history__actions";
+    actions.append(this.actionButton("rename", "Rename"), this.actionButton("delete", "Delete"));
+    li.append(open, actions);
+    this.setItemTitle(li, item.title);
+    return li;
+  }
+
+  actionButton(action, label) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = `history__action history__action--${action}`;
+    button.dataset.action = action;
+    const visible = document.createElement("span");
+    visible.textContent = label;
+    const which = document.createElement("span");
+    which.className = "visually-hidden history__which";
+    button.append(visible, which);
+    return button;
+  }
+
+  setItemTitle(li, text) {
+    const title = text || UNTITLED;
+    li.dataset.title = title;
+    li.querySelector(".history__title").textContent = title;
+    for (const which of li.querySelectorAll(".history__which")) which.textContent = ` “${title}”`;
+  }
+
+  /** Show a renamed or otherwise changed conversation. */
+  update(item) {
+    const li = this.itemFor(item.id);
+    if (li) this.setItemTitle(li, item.title);
+  }
+
+  itemFor(id) {
+    return [...this.list.children].find((li) => li.dataset.conversationId === id) || null;
+  }
+
+  onClick(event) {
+    const button = event.target.closest("button[data-action]");
+    const li = button?.closest(".history__item");
+    if (!li) return;
+    const id = li.dataset.conversationId;
+    if (button.dataset.action === "open") this.actions.open(id);
+    else if (button.dataset.action === "rename") this.startRename(li);
+    else if (button.dataset.action === "delete") this.confirmDelete(li, button);
+  }
+
+  // --- Rename: the title becomes a small form; Enter saves, Escape cancels. ---
+
+  startRename(li) {
+    if (li.querySelector(".history__rename")) return;
+    const form = document.createElement("form");
+    form.className = "history__rename";
+    form.noValidate = true;
+    const label = document.createElement("label");
+    label.className = "visually-hidden";
+    label.textContent = "New title";
+    const input = document.createElement("input");
+    input.type = "text";
+    input.name = "title";
+    input.maxLength = 200;
+    input.autocomplete = "off";
+    input.value = li.dataset.title;
+    input.id = `history-rename-${li.dataset.conversationId}`;
+    label.htmlFor = input.id;
+    const error = document.createElement("p");
+    error.className = "history__error";
+    error.id = `history-rename-error-${li.dataset.conversationId}`;
+    error.setAttribute("aria-live", "polite");
+    error.hidden = true;
+    input.setAttribute("aria-describedby", error.id);
+    const buttons = document.createElement("div");
+    buttons.className = "history__rename-actions";
+    const save = this.plainButton("Save", "submit");
+    const cancel = this.plainButton("Cancel", "button");
+    buttons.append(save, cancel);
+    form.append(label, input, buttons, error);
+
+    li.classList.add("history__item--editing");
+    li.prepend(form);
+    input.focus();
+    input.select();
+
+    const close = (focusSelector) => {
+      form.remove();
+      li.classList.remove("history__item--editing");
+      li.querySelector(focusSelector)?.focus();
+    };
+    const fail = (text) => {
+      error.textContent = text;
+      error.hidden = false;
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    };
+    cancel.addEventListener("click", () => close(".history__action--rename"));
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation(); // the sidebar closes on Escape too; this one only cancels
+        close(".history__action--rename");
+      }
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const title = input.value.trim();
+      if (!title) return fail("Type a title, or press Escape to keep the old one.");
+      if (title === li.dataset.title) return close(".history__open");
+      save.disabled = true;
+      try {
+        this.update(await this.actions.rename(li.dataset.conversationId, title));
+        close(".history__open");
+      } catch (err) {
+        fail(this.actions.failed(err));
+      } finally {
+        save.disabled = false;
+      }
+    });
+  }
+
+  plainButton(label, type) {
+    const button = document.createElement("button");
+    button.type = type;
+    button.className = "history__small-button";
+    button.textContent = label;
+    return button;
+  }
+
+  // --- Delete: a modal dialog asks first. ---
+
+  confirmDelete(li, trigger) {
+    const id = li.dataset.conversationId;
+    this.dialogText.textContent = `“${li.dataset.title}” and all its messages will be deleted. This cannot be undone.`;
+    this.dialogError.hidden = true;
+    const confirm = this.dialog.querySelector('button[value="delete"]');
+    const onConfirm = async (event) => {
+      event.preventDefault(); // stay open until the server has answered
+      confirm.disabled = true;
+      try {
+        await this.actions.remove(id);
+        const next = li.nextElementSibling || li.previousElementSibling;
+        li.remove();
+        if (!this.list.children.length) this.setStatus("No conversations yet.");
+        this.dialog.close("delete");
+        (next?.querySelector(".history__open") || document.getElementById("prompt")).focus();
+      } catch (err) {
+        this.dialogError.textContent = this.actions.failed(err);
+        this.dialogError.hidden = false;
+      } finally {
+        confirm.disabled = false;
+      }
+    };
+    const onClose = () => {
+      confirm.removeEventListener("click", onConfirm);
+      if (this.dialog.returnValue !== "delete") trigger.focus();
+    };
+    confirm.addEventListener("click", onConfirm);
+    this.dialog.addEventListener("close", onClose, { once: true });
+    this.dialog.returnValue = "";
+    this.dialog.showModal();
+  }
+}

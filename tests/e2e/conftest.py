@@ -1,0 +1,55 @@
+"""The browser for the e2e tests: one headless Chromium per module, a fresh context per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.goto("/")
+    yield page
+    page.unroute_all(behavior="ignoreErrors")
+    context.close()
+    assert script_errors == [], "the page threw uncaught errors"
+
+
+@pytest.fixture
+def chat_bodies(page: Page) -> list[dict[str, Any]]:
+    """The JSON body of every POST /api/chat the page sends, in order."""
+    bodies: list[dict[str, Any]] = []
+
+    def on_request(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/api/chat"):
+            body: dict[str, Any] = request.post_data_json or {}
+            bodies.append(body)
+
+    page.on("request", on_request)
+    return bodies

@@ -1,0 +1,53 @@
+"""What the e2e tests do on the chat page, in a person's terms."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Locator, Page, Route, expect
+
+CHAT_ROUTE = "**/api/chat"
+ANSWER_TIMEOUT_MS = 15_000
+
+
+def prompt(page: Page) -> Locator:
+    return page.get_by_role("textbox", name="Message")
+
+
+def send(page: Page, text: str) -> None:
+    prompt(page).fill(text)
+    prompt(page).press("Enter")
+
+
+def answers(page: Page) -> Locator:
+    return page.locator(".message--assistant")
+
+
+def button(page: Page | Locator, name: str) -> Locator:
+    """Exact names: conversation titles in the list are buttons too, and may contain "Send"."""
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def chat(page: Page, text: str) -> str:
+    """Send a message, wait for the whole answer, and return the conversation's title."""
+    finished = answers(page).locator(".message__meta")
+    before = finished.count()
+    send(page, text)
+    expect(finished).to_have_count(before + 1, timeout=ANSWER_TIMEOUT_MS)
+    title = page.locator("#conversation-title")
+    expect(title).to_be_visible()
+    return title.inner_text()
+
+
+def hold_chat_requests(page: Page) -> list[Route]:
+    """Pause each chat request before it leaves the browser; the test releases it."""
+    held: list[Route] = []
+    page.route(CHAT_ROUTE, lambda route: held.append(route))
+    return held
+
+
+def wait_until_held(page: Page, held: list[Route], count: int = 1) -> None:
+    deadline = time.monotonic() + 5
+    while len(held) < count:
+        assert time.monotonic() < deadline, "the chat request never left the page"
+        page.wait_for_timeout(10)  # lets Playwright dispatch the route handler
