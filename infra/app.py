@@ -1,0 +1,32 @@
+"""The CDK app: `cdk synth` / `cdk deploy` run this (see cdk.json)."""
+
+from __future__ import annotations
+
+import os
+
+from aws_cdk import App, Environment, Stage
+
+from infra import nag
+from infra.config import DeployConfig
+from infra.stacks.chimera_stacks import ApiStack, DataStack, WebStack
+
+
+def build(app: App | Stage) -> tuple[DataStack, ApiStack, WebStack]:
+    config = DeployConfig.from_context(app.node)
+    # Account and region come from the CLI's profile at deploy time; synth needs neither.
+    env = Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
+    data = DataStack(app, f"{config.prefix}-Data", config=config, env=env)
+    api = ApiStack(app, f"{config.prefix}-Api", config=config, data=data.data, env=env)
+    web = WebStack(app, f"{config.prefix}-Web", config=config, api=api.api, env=env)
+    nag.check(app)
+    return data, api, web
+
+
+def main() -> None:
+    app = App()
+    build(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

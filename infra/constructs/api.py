@@ -1,0 +1,191 @@
+"""The functions, their dependency layer, the chat Function URL and the HTTP API.
+
+Each function gets only its own routes, secrets and permissions: chat can read the provider keys
+and write provider health; history and usage can read the database secret and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import (
+    Duration,
+    Stack,
+    aws_apigatewayv2,
+    aws_apigatewayv2_integrations,
+    aws_dynamodb,
+    aws_lambda,
+    aws_logs,
+    aws_secretsmanager,
+)
+from constructs import Construct
+
+from infra import constants, nag
+from infra.config import DeployConfig
+
+CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "chimera/dev/simulator.py", "chimera/dev/embedded_postgres.py"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    memory_mb: int
+    timeout_s: int
+
+
+class ChimeraApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        health_table: aws_dynamodb.ITableV2,
+        app_secret: aws_secretsmanager.ISecret,
+        provider_secret: aws_secretsmanager.ISecret,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._code = aws_lambda.Code.from_asset(str(config.functions_path), exclude=CODE_EXCLUDES)
+        self._dependencies = aws_lambda.LayerVersion(
+            self,
+            "Dependencies",
+            code=aws_lambda.Code.from_asset(str(config.layer_path)),
+            compatible_runtimes=[constants.PYTHON_RUNTIME],
+            compatible_architectures=[constants.ARCHITECTURE],
+            description="Chimera's Python dependencies, from uv.lock (make layer)",
+        )
+        common_env = {
+            "CHIMERA_STAGE": "prod",
+            "CHIMERA_SERVE_FRONTEND": "false",
+            "CHIMERA_EMIT_METRICS": "true",
+            "CHIMERA_CORS_ORIGINS": ",".join(config.allowed_origins),
+            "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": "Chimera",
+        }
+
+        self.chat = self._function(
+            "Chat",
+            handler="run.sh",
+            memory_mb=constants.CHAT_MEMORY_MB,
+            timeout=constants.CHAT_TIMEOUT,
+            environment=common_env
+            | {
+                "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
+                "AWS_LWA_INVOKE_MODE": "response_stream",
+                "AWS_LWA_READINESS_CHECK_PROTOCOL": "tcp",  # ready once uvicorn listens
+                "PORT": str(constants.WEB_ADAPTER_PORT),
+                "CHIMERA_HEALTH_TABLE": health_table.table_name,
+                "CHIMERA_SECRET_IDS": f"{app_secret.secret_arn},{provider_secret.secret_arn}",
+            },
+            layers=[self._web_adapter_layer()],
+            reserved_concurrency=config.chat_reserved_concurrency,
+        )
+        self.history = self._function(
+            "History",
+            handler="history.handler",
+            memory_mb=constants.API_MEMORY_MB,
+            timeout=constants.API_TIMEOUT,
+            environment=common_env | {"CHIMERA_SECRET_IDS": app_secret.secret_arn},
+        )
+        self.usage = self._function(
+            "Usage",
+            handler="usage.handler",
+            memory_mb=constants.API_MEMORY_MB,
+            timeout=constants.API_TIMEOUT,
+            environment=common_env | {"CHIMERA_SECRET_IDS": app_secret.secret_arn},
+        )
+
+        # Least privilege, granted where the resources meet.
+        health_table.grant_read_write_data(self.chat)
+        provider_secret.grant_read(self.chat)
+        for function in (self.chat, self.history, self.usage):
+            app_secret.grant_read(function)
+
+        # Streaming needs a Function URL in RESPONSE_STREAM mode. Auth NONE: browsers cannot sign
+        # requests, so the app verifies the Supabase token itself, exactly as on every route.
+        self.chat_url = self.chat.add_function_url(
+            auth_type=aws_lambda.FunctionUrlAuthType.NONE,
+            invoke_mode=aws_lambda.InvokeMode.RESPONSE_STREAM,
+        )
+        self.http_api = self._http_api()
+        self._accept_findings()
+
+    def _accept_findings(self) -> None:
+        for function in (self.chat, self.history, self.usage):
+            nag.accept(
+                function,
+                nag.BASIC_EXECUTION_ROLE,
+                "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs.",
+            )
+            nag.accept(
+                function,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray's PutTraceSegments and PutTelemetryRecords accept no resource narrower than *.",
+            )
+        nag.accept(
+            self.http_api,
+            "AwsSolutions-APIG4",
+            "Every route verifies the Supabase access token in the function itself; an HTTP API JWT "
+            "authorizer cannot check Supabase's HS256 tokens.",
+        )
+
+    def _function(
+        self,
+        name: str,
+        *,
+        handler: str,
+        memory_mb: int,
+        timeout: Duration,
+        environment: dict[str, str],
+        layers: list[aws_lambda.ILayerVersion] | None = None,
+        reserved_concurrency: int | None = None,
+    ) -> aws_lambda.Function:
+        log_group = aws_logs.LogGroup(self, f"{name}Logs", retention=aws_logs.RetentionDays.ONE_MONTH)
+        return aws_lambda.Function(
+            self,
+            name,
+            runtime=constants.PYTHON_RUNTIME,
+            architecture=constants.ARCHITECTURE,
+            code=self._code,
+            handler=handler,
+            memory_size=memory_mb,
+            timeout=timeout,
+            environment=environment,
+            layers=[self._dependencies, *(layers or [])],
+            reserved_concurrent_executions=reserved_concurrency,
+            tracing=aws_lambda.Tracing.ACTIVE,
+            log_group=log_group,
+            description=f"Chimera {name.lower()} ({self._config.stage})",
+        )
+
+    def _web_adapter_layer(self) -> aws_lambda.ILayerVersion:
+        region = Stack.of(self).region
+        arn = (
+            f"arn:aws:lambda:{region}:{constants.WEB_ADAPTER_ACCOUNT}:layer:"
+            f"{constants.WEB_ADAPTER_LAYER}:{constants.WEB_ADAPTER_VERSION}"
+        )
+        return aws_lambda.LayerVersion.from_layer_version_arn(self, "WebAdapter", arn)
+
+    def _http_api(self) -> aws_apigatewayv2.HttpApi:
+        api = aws_apigatewayv2.HttpApi(self, "HttpApi", description="Chimera history and usage")
+        access_logs = aws_logs.LogGroup(self, "HttpApiAccessLogs", retention=aws_logs.RetentionDays.ONE_MONTH)
+        stage = api.default_stage
+        assert stage is not None
+        cfn_stage = stage.node.default_child
+        assert isinstance(cfn_stage, aws_apigatewayv2.CfnStage)
+        cfn_stage.access_log_settings = aws_apigatewayv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn,
+            format='{"requestId":"$context.requestId","route":"$context.routeKey",'
+            '"status":"$context.status","latencyMs":"$context.responseLatency"}',
+        )
+        history = aws_apigatewayv2_integrations.HttpLambdaIntegration("History", self.history)
+        usage = aws_apigatewayv2_integrations.HttpLambdaIntegration("Usage", self.usage)
+        methods = aws_apigatewayv2.HttpMethod
+        api.add_routes(path="/api/conversations", methods=[methods.GET], integration=history)
+        api.add_routes(
+            path="/api/conversations/{id}", methods=[methods.GET, methods.PATCH, methods.DELETE], integration=history
+        )
+        api.add_routes(path="/api/usage", methods=[methods.GET], integration=usage)
+        return api

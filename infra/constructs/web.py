@@ -1,0 +1,135 @@
+"""The page from S3 and the API through one CloudFront distribution, so both share an origin."""
+
+from __future__ import annotations
+
+from aws_cdk import (
+    Duration,
+    RemovalPolicy,
+    Stack,
+    aws_apigatewayv2,
+    aws_cloudfront,
+    aws_cloudfront_origins,
+    aws_lambda,
+    aws_s3,
+    aws_s3_deployment,
+)
+from constructs import Construct
+
+from infra import constants, nag
+from infra.config import DeployConfig
+
+
+class ChimeraWeb(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        chat_url: aws_lambda.IFunctionUrl,
+        http_api: aws_apigatewayv2.IHttpApi,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        logs = aws_s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=aws_s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=aws_s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=aws_s3.ObjectOwnership.OBJECT_WRITER,  # CloudFront logs need ACLs
+            lifecycle_rules=[aws_s3.LifecycleRule(expiration=Duration.days(constants.LOG_RETENTION_DAYS))],
+            removal_policy=RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
+        )
+        self.bucket = aws_s3.Bucket(
+            self,
+            "Page",
+            block_public_access=aws_s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=aws_s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            server_access_logs_bucket=logs,
+            server_access_logs_prefix="s3/",
+            removal_policy=RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
+        )
+        no_cache = aws_cloudfront.CachePolicy.CACHING_DISABLED
+        forward_all = aws_cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER
+        chat = aws_cloudfront.BehaviorOptions(
+            origin=aws_cloudfront_origins.FunctionUrlOrigin(chat_url, read_timeout=Duration.seconds(60)),
+            viewer_protocol_policy=aws_cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=aws_cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=no_cache,
+            origin_request_policy=forward_all,
+            compress=False,  # compression would hold tokens back to fill a block
+        )
+        api_domain = f"{http_api.api_id}.execute-api.{http_api.stack.region}.amazonaws.com"
+        api = aws_cloudfront.BehaviorOptions(
+            origin=aws_cloudfront_origins.HttpOrigin(api_domain),
+            viewer_protocol_policy=aws_cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=aws_cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=no_cache,
+            origin_request_policy=forward_all,
+        )
+        self.distribution = aws_cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"Chimera ({config.stage})",
+            default_root_object="index.html",
+            default_behavior=aws_cloudfront.BehaviorOptions(
+                origin=aws_cloudfront_origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                viewer_protocol_policy=aws_cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=aws_cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            ),
+            additional_behaviors={**dict.fromkeys(constants.CHAT_PATHS, chat), "/api/*": api},
+            minimum_protocol_version=aws_cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            enable_logging=True,
+            log_bucket=logs,
+            log_file_prefix="cloudfront/",
+        )
+        self._accept_findings()
+        aws_s3_deployment.BucketDeployment(
+            self,
+            "DeployPage",
+            sources=[aws_s3_deployment.Source.asset(str(config.frontend_path))],
+            destination_bucket=self.bucket,
+            distribution=self.distribution,
+            distribution_paths=["/*"],
+        )
+
+    def _accept_findings(self) -> None:
+        nag.accept(self.distribution, "AwsSolutions-CFR1", "A public chat page: no country is to be refused.")
+        nag.accept(
+            self.distribution,
+            "AwsSolutions-CFR2",
+            "Tokens are verified and provider quotas enforced in the app; attach a WAF web ACL "
+            "(created in us-east-1) if abuse appears.",
+        )
+        nag.accept(
+            self.distribution,
+            "AwsSolutions-CFR4",
+            "Without a custom domain CloudFront serves its default certificate, whose minimum TLS "
+            "version cannot be set; a domain and ACM certificate enforce TLS 1.2.",
+        )
+
+
+def accept_bucket_deployment_findings(stack: Stack, *, page_bucket: aws_s3.IBucket) -> None:
+    """The page upload runs in a Lambda that CDK owns; its role and runtime are CDK's choice."""
+    page = stack.get_logical_id(page_bucket.node.default_child)  # type: ignore[arg-type]
+    copy_anything = "CDK's BucketDeployment handler reads the page asset and replaces the page bucket's objects."
+    findings = {
+        nag.BASIC_EXECUTION_ROLE: "CDK's BucketDeployment handler uses the basic execution role for its logs.",
+        "AwsSolutions-L1": "CDK pins the BucketDeployment handler's runtime.",
+        "AwsSolutions-IAM5[Resource::*]": "CDK's BucketDeployment handler invalidates the distribution (no ARN form).",
+        f"AwsSolutions-IAM5[Resource::<{page}.Arn>/*]": copy_anything,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]": (
+            copy_anything
+        ),
+        **{
+            f"AwsSolutions-IAM5[Action::s3:{action}*]": copy_anything
+            for action in ("GetObject", "GetBucket", "List", "DeleteObject", "Abort")
+        },
+    }
+    for construct in stack.node.children:
+        if construct.node.id.startswith("Custom::CDKBucketDeployment"):
+            for rule, reason in findings.items():
+                nag.accept(construct, rule, reason)
