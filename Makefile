@@ -1,5 +1,5 @@
 # The targets the README names. `make test` is the one command that runs every test.
-.PHONY: install dev test test-unit test-integration test-e2e lint format bench
+.PHONY: install dev test test-unit test-integration test-infra test-e2e lint format bench layer synth deploy
 
 # uv if it is on PATH, else the copy `make install` puts in this Python with pip.
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
@@ -13,13 +13,16 @@ dev: install        ## run Chimera on embedded defaults: http://127.0.0.1:8000
 	$(UV) run --frozen chimera dev
 
 test: install lint  ## every suite, cheapest first
-	$(PYTEST) tests/unit tests/integration tests/e2e
+	$(PYTEST) tests/unit tests/integration tests/infra tests/e2e
 
 test-unit:
 	$(PYTEST) tests/unit
 
 test-integration:
 	$(PYTEST) tests/integration
+
+test-infra:
+	$(PYTEST) tests/infra
 
 test-e2e:
 	$(PYTEST) tests/e2e
@@ -36,3 +39,12 @@ format:
 bench:              ## benchmarks: chat TTFT and chats/s under load; history and usage latency at 10k messages
 	$(UV) run --frozen python -m tests.bench.chat_load --concurrency 1 10 100 --requests 400
 	$(UV) run --frozen python -m tests.bench.history_load --requests 300
+
+layer:              ## the Lambda dependency layer in layers/build (arm64, from uv.lock, no Docker)
+	$(UV) run --frozen python -m layers.build_layer
+
+synth: layer        ## CloudFormation templates in cdk.out, offline
+	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 npx --yes aws-cdk@2 synth --quiet
+
+deploy: layer       ## deploy the data, api and web stacks to the account of your AWS profile
+	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 npx --yes aws-cdk@2 deploy --all

@@ -112,6 +112,9 @@ class ChimeraWeb(Construct):
         )
 
 
+CDK_ASSETS = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
+
+
 def accept_bucket_deployment_findings(stack: Stack, *, page_bucket: aws_s3.IBucket) -> None:
     """The page upload runs in a Lambda that CDK owns; its role and runtime are CDK's choice."""
     page = stack.get_logical_id(page_bucket.node.default_child)  # type: ignore[arg-type]
@@ -121,9 +124,7 @@ def accept_bucket_deployment_findings(stack: Stack, *, page_bucket: aws_s3.IBuck
         "AwsSolutions-L1": "CDK pins the BucketDeployment handler's runtime.",
         "AwsSolutions-IAM5[Resource::*]": "CDK's BucketDeployment handler invalidates the distribution (no ARN form).",
         f"AwsSolutions-IAM5[Resource::<{page}.Arn>/*]": copy_anything,
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]": (
-            copy_anything
-        ),
+        f"AwsSolutions-IAM5[Resource::{CDK_ASSETS}]": copy_anything,
         **{
             f"AwsSolutions-IAM5[Action::s3:{action}*]": copy_anything
             for action in ("GetObject", "GetBucket", "List", "DeleteObject", "Abort")
