@@ -56,3 +56,10 @@ def test_health_is_ready(client: httpx.Client) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "providers": ["gemini", "groq"], "simulated": True}
+
+
+def test_an_unknown_api_route_is_a_404_problem_not_the_page(client: httpx.Client) -> None:
+    for method in ("GET", "POST"):
+        response = client.request(method, "/api/dev/nothing-here")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"

@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, features: frozenset[Feature]
         app.include_router(routes_usage.router)
     if settings.chimera_dev_tokens:
         app.include_router(routes_dev.router)
+    app.include_router(routes_health.unknown_api_router)  # after every real route
     if settings.chimera_serve_frontend and FRONTEND_DIR.is_dir():
         app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
     return app

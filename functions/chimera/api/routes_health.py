@@ -30,3 +30,12 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
         "simulated": runtime.settings.chimera_simulated_providers,
     }
     return JSONResponse(body)
+
+
+unknown_api_router = APIRouter(include_in_schema=False)
+
+
+@unknown_api_router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def unknown_api_route(path: str) -> JSONResponse:
+    """An unknown /api path is a 404 problem, never the page's static files (or their 405)."""
+    return problem(404, "Not found", f"There is no API route /api/{path}.")
