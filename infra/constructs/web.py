@@ -7,6 +7,7 @@ from aws_cdk import (
     RemovalPolicy,
     Stack,
     aws_apigatewayv2,
+    aws_certificatemanager,
     aws_cloudfront,
     aws_cloudfront_origins,
     aws_lambda,
@@ -81,12 +82,18 @@ class ChimeraWeb(Construct):
                 cache_policy=aws_cloudfront.CachePolicy.CACHING_OPTIMIZED,
             ),
             additional_behaviors={**dict.fromkeys(constants.CHAT_PATHS, chat), "/api/*": api},
+            domain_names=[config.domain_name] if config.domain_name else None,
+            certificate=(
+                aws_certificatemanager.Certificate.from_certificate_arn(self, "Certificate", config.certificate_arn)
+                if config.certificate_arn
+                else None
+            ),
             minimum_protocol_version=aws_cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             enable_logging=True,
             log_bucket=logs,
             log_file_prefix="cloudfront/",
         )
-        self._accept_findings()
+        self._accept_findings(custom_domain=config.domain_name is not None)
         aws_s3_deployment.BucketDeployment(
             self,
             "DeployPage",
@@ -96,7 +103,7 @@ class ChimeraWeb(Construct):
             distribution_paths=["/*"],
         )
 
-    def _accept_findings(self) -> None:
+    def _accept_findings(self, *, custom_domain: bool) -> None:
         nag.accept(self.distribution, "AwsSolutions-CFR1", "A public chat page: no country is to be refused.")
         nag.accept(
             self.distribution,
@@ -104,12 +111,13 @@ class ChimeraWeb(Construct):
             "Tokens are verified and provider quotas enforced in the app; attach a WAF web ACL "
             "(created in us-east-1) if abuse appears.",
         )
-        nag.accept(
-            self.distribution,
-            "AwsSolutions-CFR4",
-            "Without a custom domain CloudFront serves its default certificate, whose minimum TLS "
-            "version cannot be set; a domain and ACM certificate enforce TLS 1.2.",
-        )
+        if not custom_domain:
+            nag.accept(
+                self.distribution,
+                "AwsSolutions-CFR4",
+                "Without a custom domain CloudFront serves its default certificate, whose minimum TLS "
+                "version cannot be set; set domainName and certificateArn to enforce TLS 1.2.",
+            )
 
 
 CDK_ASSETS = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"

@@ -45,4 +45,5 @@ class WebStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.web = ChimeraWeb(self, "Web", config=config, chat_url=api.chat_url, http_api=api.http_api)
         accept_bucket_deployment_findings(self, page_bucket=self.web.bucket)
-        CfnOutput(self, "Url", value=f"https://{self.web.distribution.distribution_domain_name}")
+        domain = config.domain_name or self.web.distribution.distribution_domain_name
+        CfnOutput(self, "Url", value=f"https://{domain}")

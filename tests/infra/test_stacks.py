@@ -173,3 +173,11 @@ def test_synth_needs_a_built_layer(tmp_path: Path) -> None:
     app = App(context={"layerPath": str(tmp_path / "missing")}, outdir=str(tmp_path / "out"))
     with pytest.raises(SystemExit, match="make layer"):
         build(app)
+
+
+def test_a_custom_domain_needs_its_certificate(tmp_path: Path) -> None:
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    app = App(context={"layerPath": str(layer), "domainName": "chat.example.org"}, outdir=str(tmp_path / "out"))
+    with pytest.raises(SystemExit, match="certificateArn"):
+        build(app)
