@@ -28,6 +28,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():
         monkeypatch.setenv(name, value)
+    for setting in (
+        "DATABASE_URL",
+        "GROQ_API_KEY",
+        "GOOGLE_GENERATIVE_AI_API_KEY",
+        "SUPABASE_JWT_SECRET",
+        "SUPABASE_URL",
+    ):
+        monkeypatch.delenv(setting, raising=False)  # only the secrets may supply these here
     with mock_aws():
         yield
 
