@@ -6,8 +6,6 @@ and write provider health; history and usage can read the database secret and no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import (
     Duration,
     Stack,
@@ -24,14 +22,6 @@ from infra import constants, nag
 from infra.config import DeployConfig
 
 CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "chimera/dev/simulator.py", "chimera/dev/embedded_postgres.py"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class FunctionSpec:
-    name: str
-    handler: str
-    memory_mb: int
-    timeout_s: int
 
 
 class ChimeraApi(Construct):

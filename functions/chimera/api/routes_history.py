@@ -13,7 +13,6 @@ from chimera.api.deps import CurrentUser, RuntimeDep
 from chimera.models import ConversationDetail, ConversationPage, ConversationRename, ConversationSummary
 
 router = APIRouter(prefix="/api/conversations", tags=["history"])
-ConversationId = Annotated[str, "conversation id"]
 
 
 @router.get("", response_model=ConversationPage)
