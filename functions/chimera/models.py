@@ -50,6 +50,12 @@ class StoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationContext:
+    title: str
+    messages: list[StoredMessage]
+
+
+@dataclass(frozen=True, slots=True)
 class UsageRecord:
     provider: str
     model: str

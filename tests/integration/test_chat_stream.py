@@ -78,7 +78,10 @@ def test_a_conversation_continues_with_its_history(
     response, second = chat(client, message="Second question", conversationId=conversation_id)
 
     assert response.status_code == 200
-    assert of_type(second, "data-conversation")[0]["data"]["conversationId"] == conversation_id
+    assert of_type(second, "data-conversation")[0]["data"] == {
+        "conversationId": conversation_id,
+        "title": "First question",
+    }
     count = db.execute("select count(*) from messages where conversation_id = %s", (conversation_id,)).fetchone()
     assert count == (4,)
     assert db.execute("select count(*) from conversations").fetchone() == (1,)

@@ -18,7 +18,7 @@ from chimera import observability
 from chimera.chat import sse
 from chimera.chat.background import BackgroundWrites
 from chimera.errors import StoreUnavailable
-from chimera.models import ChatRequest, Principal, StoredMessage, UsageRecord
+from chimera.models import ChatRequest, ConversationContext, Principal, StoredMessage, UsageRecord
 from chimera.providers.base import PromptMessage, TextDelta, Usage
 from chimera.providers.registry import ModelSpec
 from chimera.providers.router import AnswerDiscarded, ModelStarted, NoProviderAvailable, Router
@@ -31,7 +31,7 @@ TITLE_CHARS = 60
 
 
 class ChatStore(Protocol):
-    async def load_context(self, *, principal: Principal, conversation_id: str, limit: int) -> list[StoredMessage]: ...
+    async def load_context(self, *, principal: Principal, conversation_id: str, limit: int) -> ConversationContext: ...
 
     async def save_user_message(
         self, *, principal: Principal, conversation_id: str, message_id: str, content: str, new_title: str | None
@@ -81,7 +81,8 @@ class Turn:
     principal: Principal
     request: ChatRequest
     conversation_id: str
-    new_title: str | None
+    title: str
+    is_new: bool
     prompt: list[PromptMessage]
     user_message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     assistant_message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -97,10 +98,12 @@ class ChatService:
     async def prepare(self, *, principal: Principal, request: ChatRequest) -> Turn:
         """Everything that must be known before the stream starts. Raises ``ConversationNotFound``."""
         history: list[StoredMessage] = []
+        title = title_from(request.message)
         if request.conversation_id is not None:
-            history = await self._store.load_context(
+            context = await self._store.load_context(
                 principal=principal, conversation_id=request.conversation_id, limit=self._settings.history_turns
             )
+            history, title = context.messages, context.title
         prompt = [PromptMessage("system", SYSTEM_PROMPT)]
         prompt += [PromptMessage(m.role, m.content) for m in history if m.content]
         prompt.append(PromptMessage("user", request.message))
@@ -108,7 +111,8 @@ class ChatService:
             principal=principal,
             request=request,
             conversation_id=request.conversation_id or str(uuid.uuid4()),
-            new_title=None if request.conversation_id else title_from(request.message),
+            title=title,
+            is_new=request.conversation_id is None,
             prompt=prompt,
         )
 
@@ -120,14 +124,14 @@ class ChatService:
                 conversation_id=turn.conversation_id,
                 message_id=turn.user_message_id,
                 content=turn.request.message,
-                new_title=turn.new_title,
+                new_title=turn.title if turn.is_new else None,
             ),
             name="save-user-message",
         )
         ended = False
         try:
             yield sse.start(turn.assistant_message_id)
-            conversation = {"conversationId": turn.conversation_id, "title": turn.new_title}
+            conversation = {"conversationId": turn.conversation_id, "title": turn.title}
             yield sse.data("conversation", conversation)
             part = 0
             async for item in self._router.stream(choice=turn.request.model, messages=turn.prompt):

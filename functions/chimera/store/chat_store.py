@@ -8,7 +8,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from chimera.errors import ConversationNotFound
-from chimera.models import Principal, StoredMessage, UsageRecord
+from chimera.models import ConversationContext, Principal, StoredMessage, UsageRecord
 from chimera.providers.base import Role
 from chimera.store.postgres import as_person
 
@@ -17,11 +17,12 @@ class PostgresChatStore:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
-    async def load_context(self, *, principal: Principal, conversation_id: str, limit: int) -> list[StoredMessage]:
-        """The last ``limit`` messages, oldest first. Raises ``ConversationNotFound``."""
+    async def load_context(self, *, principal: Principal, conversation_id: str, limit: int) -> ConversationContext:
+        """The title and the last ``limit`` messages, oldest first. Raises ``ConversationNotFound``."""
         async with as_person(self._pool, principal) as conn:
-            found = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
-            if await found.fetchone() is None:
+            found = await conn.execute("select title from conversations where id = %s", (conversation_id,))
+            row = await found.fetchone()
+            if row is None:
                 raise ConversationNotFound(conversation_id)
             cursor = await conn.execute(
                 "select role, content from ("
@@ -30,7 +31,10 @@ class PostgresChatStore:
                 ") recent order by created_at, id",
                 (conversation_id, limit),
             )
-            return [StoredMessage(role=cast(Role, role), content=content) for role, content in await cursor.fetchall()]
+            messages = [
+                StoredMessage(role=cast(Role, role), content=content) for role, content in await cursor.fetchall()
+            ]
+        return ConversationContext(title=row[0], messages=messages)
 
     async def save_user_message(
         self,
