@@ -3,5 +3,7 @@
 # The adapter forwards each invocation to this server on $PORT and streams the response back.
 # One worker: Lambda sends an instance one request at a time.
 cd "${LAMBDA_TASK_ROOT:-$(dirname "$0")}"
+# The adapter replaces the runtime's bootstrap, so nothing else puts the dependency layer on the path.
+export PYTHONPATH="/opt/python:$(pwd)${PYTHONPATH:+:$PYTHONPATH}"
 exec python3 -m uvicorn chat:app --host 127.0.0.1 --port "${PORT:-8080}" \
     --workers 1 --no-access-log --log-level warning

@@ -58,6 +58,7 @@ def make_settings(database_url: str, simulator: ProviderSimulator, **overrides: 
         "first_token_timeout_s": 1.5,
         "stream_idle_timeout_s": 1.5,
         "retry_base_delay_s": 0.01,
+        "sse_heartbeat_s": 0.4,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

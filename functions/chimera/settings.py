@@ -16,7 +16,10 @@ Stage = Literal["local", "test", "prod"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the other settings (keys) with it.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
 
     # Where we run. Only "local" and "test" accept a missing database or simulated providers.
     chimera_stage: Stage = "local"
@@ -53,6 +56,7 @@ class Settings(BaseSettings):
     first_token_timeout_s: float = Field(default=15.0, gt=0)
     stream_idle_timeout_s: float = Field(default=30.0, gt=0)
     provider_max_connections: int = Field(default=1000, ge=1)
+    sse_heartbeat_s: float = Field(default=15.0, gt=0, description="keep-alive comment while no text flows")
 
     # Authentication: Supabase access tokens. HS256 with the project's JWT secret, and/or the
     # asymmetric keys published at SUPABASE_URL/auth/v1/.well-known/jwks.json.

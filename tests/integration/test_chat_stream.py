@@ -242,3 +242,30 @@ def test_a_client_that_disconnects_leaves_a_partial_answer(
     assert content.startswith("".join(seen)) and len(content) < len(simulated_answer("a long answer please", 40))
     usage = db.execute("select estimated, output_tokens from ai_usage").fetchone()
     assert usage is not None and usage[0] is True and usage[1] >= 5
+
+
+def test_a_silent_wait_for_the_first_token_sends_keep_alive_comments(
+    client: httpx.Client, simulator: ProviderSimulator
+) -> None:
+    simulator.state.script("groq", Scenario(first_token_delay_s=1.0, tokens=3))  # heartbeats every 0.4 s
+    with client.stream("POST", "/api/chat", json={"message": "take your time"}) as response:
+        lines = [line for line in response.iter_lines() if line]
+
+    first_delta = next(i for i, line in enumerate(lines) if '"text-delta"' in line)
+    assert lines[:first_delta].count(": keep-alive") >= 2
+    assert ": keep-alive" not in lines[first_delta:]  # once text flows, no more
+
+
+def test_a_spent_request_budget_rests_the_provider_until_it_resets(
+    client: httpx.Client, simulator: ProviderSimulator
+) -> None:
+    simulator.state.script("groq", Scenario(remaining_requests=0))  # "x-ratelimit-reset-requests: 6s"
+
+    _, first = chat(client, message="the last one this minute")
+    _, second = chat(client, message="and one more")
+
+    assert of_type(first, "data-model")[0]["data"]["provider"] == "groq"  # the answer itself is fine
+    second_model = of_type(second, "data-model")[0]["data"]
+    assert second_model["provider"] == "gemini"
+    assert second_model["fallbackReason"] == "Groq is resting after errors or rate limits"
+    assert len(simulator.state.requests_to("groq")) == 1

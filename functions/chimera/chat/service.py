@@ -21,7 +21,7 @@ from chimera.errors import StoreUnavailable
 from chimera.models import ChatRequest, ConversationContext, Principal, StoredMessage, UsageRecord
 from chimera.providers.base import PromptMessage, TextDelta, Usage
 from chimera.providers.registry import ModelSpec
-from chimera.providers.router import AnswerDiscarded, ModelStarted, NoProviderAvailable, Router
+from chimera.providers.router import AnswerDiscarded, ModelStarted, NoProviderAvailable, Router, RouterEvent
 from chimera.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -134,8 +134,11 @@ class ChatService:
             conversation = {"conversationId": turn.conversation_id, "title": turn.title}
             yield sse.data("conversation", conversation)
             part = 0
-            async for item in self._router.stream(choice=turn.request.model, messages=turn.prompt):
-                if isinstance(item, TextDelta):
+            events = self._router.stream(choice=turn.request.model, messages=turn.prompt)
+            async for item in self._with_heartbeats(events, answer):
+                if item is None:
+                    yield sse.HEARTBEAT
+                elif isinstance(item, TextDelta):
                     if answer.ttft_ms is None:
                         answer.ttft_ms = answer.elapsed_ms()
                     answer.parts.append(item.text)
@@ -153,9 +156,9 @@ class ChatService:
                     answer.usage = item
             yield sse.text_end(f"t{part}")
             ended = True
-            await user_saved
-            usage = self._save_answer(turn, answer, status="complete")
-            facts = await usage
+            # The save is a task of its own: a person who leaves now does not cancel it.
+            saved = self._background.spawn(self._save_complete(turn, answer, user_saved), name="save-answer")
+            facts = await asyncio.shield(saved)
             yield sse.data("usage", facts)
             yield sse.finish()
             self._record(answer, tokens=facts["inputTokens"] + facts["outputTokens"], failed=False)
@@ -188,6 +191,45 @@ class ChatService:
     async def _settle(self, user_saved: asyncio.Task[None]) -> None:
         """Wait for the person's message to be saved; its failure is logged by the task itself."""
         await asyncio.wait([user_saved])
+
+    async def _with_heartbeats(
+        self, events: AsyncGenerator[RouterEvent, None], answer: _Answer
+    ) -> AsyncGenerator[RouterEvent | None, None]:
+        """The router's events, and ``None`` after each silent heartbeat interval while no text flows.
+
+        Retries and fallbacks can keep a stream silent for tens of seconds; a comment line now and
+        then keeps proxies (CloudFront's 60 s read timeout) from cutting it. Once text flows, events
+        are awaited directly: no task per token.
+        """
+        pending: asyncio.Future[RouterEvent] | None = None
+        try:
+            while True:
+                if answer.parts:
+                    try:
+                        item = await anext(events)
+                    except StopAsyncIteration:
+                        return
+                else:
+                    pending = pending or asyncio.ensure_future(anext(events))
+                    done, _ = await asyncio.wait({pending}, timeout=self._settings.sse_heartbeat_s)
+                    if not done:
+                        yield None
+                        continue
+                    finished, pending = pending, None
+                    try:
+                        item = finished.result()
+                    except StopAsyncIteration:
+                        return
+                yield item
+        finally:
+            if pending is not None:
+                pending.cancel()
+                await asyncio.wait({pending})
+            await events.aclose()
+
+    async def _save_complete(self, turn: Turn, answer: _Answer, user_saved: asyncio.Task[None]) -> dict[str, Any]:
+        await user_saved
+        return await self._save_answer(turn, answer, status="complete")
 
     async def _save_partial(self, turn: Turn, answer: _Answer, user_saved: asyncio.Task[None]) -> None:
         await user_saved

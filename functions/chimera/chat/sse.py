@@ -16,6 +16,7 @@ HEADERS = {
     "x-accel-buffering": "no",
 }
 DONE = b"data: [DONE]\n\n"
+HEARTBEAT = b": keep-alive\n\n"  # an SSE comment: clients ignore it, proxies see traffic
 
 
 def event(payload: dict[str, Any]) -> bytes:

@@ -31,7 +31,8 @@ class ProviderHealth:
 
 
 def after_success(health: ProviderHealth, quota: QuotaReport | None, now: float) -> ProviderHealth:
-    cooldown_until = 0.0
+    # A rest that is still running (a spent budget another turn reported) outlives this success.
+    cooldown_until = health.cooldown_until if health.cooldown_until > now else 0.0
     if quota is not None:
         # The provider said the budget is spent: rest until it resets instead of earning a 429.
         if quota.remaining_requests == 0 and quota.requests_reset_s:
