@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -48,6 +49,7 @@ class JwksCache:
         self._min_refetch_s = min_refetch_s
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
+        self._failed_at = float("-inf")
         self._lock = asyncio.Lock()
 
     async def key_for(self, kid: str | None) -> jwt.PyJWK:
@@ -61,7 +63,12 @@ class JwksCache:
 
     async def _refresh(self) -> None:
         async with self._lock:
-            if time.monotonic() - self._fetched_at < 1:  # another request just did it
+            now = time.monotonic()
+            if now - self._fetched_at < 1:  # another request just did it
+                return
+            if now - self._failed_at < self._min_refetch_s:  # do not queue every request on an outage
+                if not self._keys:
+                    raise AuthUnavailable("The sign-in keys could not be fetched. Please try again.")
                 return
             try:
                 async with httpx.AsyncClient(timeout=5) as client:
@@ -70,6 +77,7 @@ class JwksCache:
                 keys = jwt.PyJWKSet.from_dict(response.json()).keys
             except (httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
                 logger.error("could not fetch signing keys", extra={"error": type(exc).__name__})
+                self._failed_at = time.monotonic()
                 if not self._keys:
                     raise AuthUnavailable("The sign-in keys could not be fetched. Please try again.") from exc
                 return  # keep serving with the keys we have
@@ -88,14 +96,16 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise AuthError("The access token is malformed.") from exc
-        algorithm = header.get("alg")
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if not isinstance(algorithm, str) or not isinstance(kid, str | None):
+            raise AuthError("The access token is malformed.")
         key: Any
         if algorithm == "HS256" and self._secret is not None:
             key = self._secret
         elif algorithm in ASYMMETRIC_ALGORITHMS and self._jwks is not None:
-            key = await self._jwks.key_for(header.get("kid"))
+            key = await self._jwks.key_for(kid)
         else:
-            raise AuthError(f"Access tokens signed with {algorithm!r} are not accepted here.")
+            raise AuthError("Access tokens signed with this algorithm are not accepted here.")
         try:
             claims = jwt.decode(
                 token,
@@ -112,6 +122,14 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError("The access token is not valid.") from exc
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject:
-            raise AuthError("The access token names no user.")
+        if not isinstance(subject, str) or not _is_uuid(subject):
+            raise AuthError("The access token names no user.")  # Supabase user ids are UUIDs
         return Principal(user_id=subject, claims=claims)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -15,6 +15,13 @@ from chimera.providers.base import Role
 from chimera.providers.registry import ModelChoice
 
 MAX_MESSAGE_CHARS = 16_000
+CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # what we hand out (UUIDs), and nothing odd
+
+
+def _storable(text: str) -> str:
+    if "\x00" in text:  # Postgres text cannot hold NUL
+        raise ValueError("contains a NUL character; remove it")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +39,9 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    conversation_id: str | None = Field(default=None, alias="conversationId", min_length=1, max_length=64)
+    conversation_id: str | None = Field(
+        default=None, alias="conversationId", min_length=1, max_length=64, pattern=CONVERSATION_ID_PATTERN
+    )
     model: ModelChoice = "auto"
 
     @field_validator("message")
@@ -40,7 +49,7 @@ class ChatRequest(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the message is empty; type something to send")
-        return value
+        return _storable(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +126,7 @@ class ConversationRename(BaseModel):
         title = " ".join(value.split())
         if not title:
             raise ValueError("the title is empty; type a name")
-        return title
+        return _storable(title)
 
 
 class UsageTotals(PublicModel):

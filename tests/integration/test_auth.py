@@ -38,6 +38,9 @@ BAD_TOKENS = {
     "no expiry": jwt.encode({k: v for k, v in GOOD.items() if k != "exp"}, JWT_SECRET, algorithm="HS256"),
     "no subject": jwt.encode({k: v for k, v in GOOD.items() if k != "sub"}, JWT_SECRET, algorithm="HS256"),
     "malformed": "not.a.jwt",
+    "subject not a user id": jwt.encode(GOOD | {"sub": "not-a-uuid"}, JWT_SECRET, algorithm="HS256"),
+    "algorithm not a string": f"{b64({'alg': ['HS256'], 'typ': 'JWT'})}.{b64(GOOD)}.c2ln",
+    "non-latin algorithm": f"{b64({'alg': 'HS256☃', 'typ': 'JWT'})}.{b64(GOOD)}.c2ln",
     "garbage": "abc",
 }
 
@@ -102,5 +105,5 @@ def test_asymmetric_tokens_verify_against_the_jwks(jwks_server: JwksServer) -> N
     with pytest.raises(AuthError, match="expired"):
         verify(verifier, jwks_server.sign(GOOD | {"exp": NOW - 3600}))
     # An HS256 token is refused when no secret is configured, even if "signed" with the public key.
-    with pytest.raises(AuthError, match="'HS256' are not accepted"):
+    with pytest.raises(AuthError, match="this algorithm are not accepted"):
         verify(verifier, jwt.encode(GOOD, "public-key-bytes-used-as-a-secret-0123456789", algorithm="HS256"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import psycopg
 import pytest
@@ -63,3 +65,36 @@ def test_an_unknown_api_route_is_a_404_problem_not_the_page(client: httpx.Client
         response = client.request(method, "/api/dev/nothing-here")
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_an_oversized_body_without_a_length_is_refused_too(client: httpx.Client, db: psycopg.Connection) -> None:
+    def chunks() -> Iterator[bytes]:  # chunked transfer: no Content-Length to look at
+        yield b'{"message": "'
+        for _ in range(40):
+            yield b"x" * 10_000
+        yield b'"}'
+
+    response = client.post("/api/chat", content=chunks(), headers={"content-type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert db.execute("select count(*) from messages").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/chat", {"message": "nul \x00 inside"}),
+        ("POST", "/api/chat", {"message": "hi", "conversationId": "../../etc"}),
+        ("PATCH", "/api/conversations/abc", {"title": "nul \x00"}),
+        ("GET", "/api/usage?from=9999-12-31&to=9999-12-31", None),
+        ("GET", "/api/usage?to=0001-01-05", None),
+    ],
+)
+def test_odd_input_gets_a_422_problem_never_a_500(
+    client: httpx.Client, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    response = client.request(method, path, json=body)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"

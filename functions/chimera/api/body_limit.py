@@ -29,20 +29,35 @@ class BodyLimitMiddleware:
             await self._refuse(send)
             return
         seen = 0
+        too_large = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise BodyTooLarge
             return message
 
+        refused = False
+
+        async def guarded_send(message: Message) -> None:
+            # FastAPI turns an error while reading the body into its own 400; answer 413 instead.
+            nonlocal refused
+            if too_large:
+                if not refused:
+                    refused = True
+                    await self._refuse(send)
+                return
+            await send(message)
+
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, guarded_send)
         except BodyTooLarge:
-            await self._refuse(send)
+            if not refused:
+                await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

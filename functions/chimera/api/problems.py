@@ -76,6 +76,11 @@ async def _bad_cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
     return problem(400, "Bad cursor", str(exc))
 
 
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # Starlette logs the traceback; the person gets the one problem shape and no internals.
+    return problem(500, "Something went wrong", "Something went wrong on our side. Please try again.")
+
+
 async def _http(_: Request, exc: HTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
     response = problem(exc.status_code, detail, detail)
@@ -92,3 +97,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthError, _unauthenticated)  # type: ignore[arg-type]
     app.add_exception_handler(AuthUnavailable, _auth_down)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidCursor, _bad_cursor)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from chimera.api.deps import CurrentUser, RuntimeDep
-from chimera.models import ConversationDetail, ConversationPage, ConversationRename, ConversationSummary
+from chimera.models import (
+    CONVERSATION_ID_PATTERN,
+    ConversationDetail,
+    ConversationPage,
+    ConversationRename,
+    ConversationSummary,
+)
 
 router = APIRouter(prefix="/api/conversations", tags=["history"])
+ConversationId = Annotated[str, Path(max_length=64, pattern=CONVERSATION_ID_PATTERN)]
 
 
 @router.get("", response_model=ConversationPage)
@@ -26,13 +33,15 @@ async def list_conversations(
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)
-async def get_conversation(conversation_id: str, principal: CurrentUser, runtime: RuntimeDep) -> ConversationDetail:
+async def get_conversation(
+    conversation_id: ConversationId, principal: CurrentUser, runtime: RuntimeDep
+) -> ConversationDetail:
     return await runtime.history.get_conversation(principal=principal, conversation_id=conversation_id)
 
 
 @router.patch("/{conversation_id}", response_model=ConversationSummary)
 async def rename_conversation(
-    conversation_id: str, body: ConversationRename, principal: CurrentUser, runtime: RuntimeDep
+    conversation_id: ConversationId, body: ConversationRename, principal: CurrentUser, runtime: RuntimeDep
 ) -> ConversationSummary:
     return await runtime.history.rename_conversation(
         principal=principal, conversation_id=conversation_id, title=body.title
@@ -40,6 +49,6 @@ async def rename_conversation(
 
 
 @router.delete("/{conversation_id}", status_code=204, response_class=Response)
-async def delete_conversation(conversation_id: str, principal: CurrentUser, runtime: RuntimeDep) -> Response:
+async def delete_conversation(conversation_id: ConversationId, principal: CurrentUser, runtime: RuntimeDep) -> Response:
     await runtime.history.delete_conversation(principal=principal, conversation_id=conversation_id)
     return Response(status_code=204)

@@ -13,6 +13,7 @@ from chimera.models import UsageReport
 router = APIRouter(tags=["usage"])
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+EARLIEST, LATEST = date(2000, 1, 1), date(9000, 12, 31)  # far from the calendar's ends
 
 
 @router.get("/api/usage", response_model=UsageReport)
@@ -22,6 +23,8 @@ async def usage(
     from_: Annotated[date | None, Query(alias="from", description="first day, UTC, inclusive")] = None,
     to: Annotated[date | None, Query(description="last day, UTC, inclusive")] = None,
 ) -> UsageReport:
+    if any(day is not None and not EARLIEST <= day <= LATEST for day in (from_, to)):
+        raise HTTPException(422, f"Ask for days between {EARLIEST} and {LATEST}.")
     last_day = to or datetime.now(UTC).date()
     first_day = from_ or last_day - timedelta(days=DEFAULT_DAYS - 1)
     if first_day > last_day:

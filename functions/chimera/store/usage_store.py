@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -35,7 +35,13 @@ class PostgresUsageStore:
 
     async def report(self, *, principal: Principal, first_day: date, last_day: date) -> UsageReport:
         """Usage from the start of ``first_day`` to the end of ``last_day``, in UTC."""
-        params = {"user": principal.user_id, "start": first_day, "end": last_day + timedelta(days=1)}
+        # UTC midnights, not dates: a bare date would be read in the session's time zone.
+        start = datetime.combine(first_day, time.min, tzinfo=UTC)
+        params = {
+            "user": principal.user_id,
+            "start": start,
+            "end": start + timedelta(days=(last_day - first_day).days + 1),
+        }
         async with as_person(self._pool, principal) as conn:
             cur = conn.cursor(row_factory=dict_row)
             rows = await (await cur.execute(_REPORT, params)).fetchall()
