@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from chimera.api import routes_chat, routes_dev, routes_health, routes_history, routes_usage
 from chimera.api.body_limit import BodyLimitMiddleware
+from chimera.api.correlation import CorrelationIdMiddleware
 from chimera.api.problems import install_problem_handlers
 from chimera.runtime import RuntimeHolder
 from chimera.settings import Settings, get_settings
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None, *, features: frozenset[Feature]
     app.state.runtime_holder = holder
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    if "chat" in features:  # Mangum handlers get theirs from inject_lambda_context
+        app.add_middleware(CorrelationIdMiddleware)
     if settings.chimera_cors_origins:
         app.add_middleware(
             CORSMiddleware,

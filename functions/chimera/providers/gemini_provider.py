@@ -6,6 +6,7 @@ built, never at module load: a Lambda that only ever talks to Groq does not pay 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -47,17 +48,23 @@ class GeminiProvider:
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._sdk: _Sdk | None = None
+        self._connecting = asyncio.Lock()
 
     def _connect(self) -> _Sdk:
         """Import google-genai and build the client on first use, not at start-up."""
-        if self._sdk is None:
-            from google import genai
-            from google.genai import errors, types
+        from google import genai
+        from google.genai import errors, types
 
-            # No retry_options: the router owns retrying. With aiohttp installed the SDK streams
-            # over an aiohttp session without a connection cap, so hundreds of streams never queue.
-            options = types.HttpOptions(base_url=self._base_url, timeout=int(self._timeout_s * 1000))
-            self._sdk = _Sdk(genai.Client(api_key=self._api_key, http_options=options), types, errors)
+        # No retry_options: the router owns retrying. With aiohttp installed the SDK streams
+        # over an aiohttp session without a connection cap, so hundreds of streams never queue.
+        options = types.HttpOptions(base_url=self._base_url, timeout=int(self._timeout_s * 1000))
+        return _Sdk(genai.Client(api_key=self._api_key, http_options=options), types, errors)
+
+    async def _ready(self) -> _Sdk:
+        if self._sdk is None:
+            async with self._connecting:  # the first use imports google-genai (~1.6 s): off the loop, once
+                if self._sdk is None:
+                    self._sdk = await asyncio.to_thread(self._connect)
         return self._sdk
 
     async def aclose(self) -> None:
@@ -65,7 +72,7 @@ class GeminiProvider:
             await self._sdk.client.aio.aclose()
 
     async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem, None]:
-        sdk = self._connect()
+        sdk = await self._ready()
         types = sdk.types
         system = "\n\n".join(m.content for m in messages if m.role == "system")
         contents = [
@@ -75,6 +82,7 @@ class GeminiProvider:
         ]
         config = types.GenerateContentConfig(system_instruction=system or None)
         usage: Usage | None = None
+        finished = False
         try:
             chunks = await sdk.client.aio.models.generate_content_stream(
                 model=model.provider_model, contents=contents, config=config
@@ -83,6 +91,7 @@ class GeminiProvider:
                 text = _chunk_text(chunk)
                 if text:
                     yield TextDelta(text)
+                finished = finished or bool(chunk.candidates and chunk.candidates[0].finish_reason)
                 if chunk.usage_metadata is not None:
                     usage = Usage(
                         input_tokens=chunk.usage_metadata.prompt_token_count or 0,
@@ -104,7 +113,8 @@ class GeminiProvider:
             raise ProviderError(
                 provider=self.name, kind=FailureKind.UNAVAILABLE, detail=f"connection: {type(exc).__name__}"
             ) from exc
-        if usage is None:
+        # Every chunk carries usage; only the last one says why it finished.
+        if usage is None or not finished:
             raise ProviderError(provider=self.name, kind=FailureKind.BAD_RESPONSE, detail="stream ended early")
         yield usage
 

@@ -30,6 +30,8 @@ def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
         min_size=1,
         max_size=max_size,
         kwargs={"autocommit": True, "prepare_threshold": None},
+        # A thawed Lambda may hold connections the pooler closed while it slept: test before use.
+        check=AsyncConnectionPool.check_connection,
         open=False,
         name="chimera",
     )
