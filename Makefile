@@ -43,8 +43,11 @@ bench:              ## benchmarks: chat TTFT and chats/s under load; history and
 layer:              ## the Lambda dependency layer in layers/build (arm64, from uv.lock, no Docker)
 	$(UV) run --frozen python -m layers.build_layer
 
-synth: layer        ## CloudFormation templates in cdk.out, offline
-	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 npx --yes aws-cdk@2 synth --quiet
+layers/build:
+	$(MAKE) layer
+
+synth: layers/build ## CloudFormation templates in cdk.out, offline once the layer is built
+	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 $(UV) run --frozen python -m infra.app
 
 deploy: layer       ## deploy the data, api and web stacks to the account of your AWS profile
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 npx --yes aws-cdk@2 deploy --all

@@ -23,7 +23,8 @@ def build(app: App | Stage) -> tuple[DataStack, ApiStack, WebStack]:
 
 
 def main() -> None:
-    app = App()
+    # The cdk CLI sets CDK_OUTDIR; run directly (make synth), the templates go to cdk.out.
+    app = App(outdir=os.environ.get("CDK_OUTDIR", "cdk.out"))
     build(app)
     app.synth()
 

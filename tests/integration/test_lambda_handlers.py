@@ -13,11 +13,13 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from chimera.dev.simulator import ProviderSimulator, simulated_answer
 from chimera.settings import get_settings
@@ -105,13 +107,25 @@ def test_history_handler_refuses_a_missing_token(lambda_env: None) -> None:
     assert response["headers"]["www-authenticate"] == 'Bearer realm="chimera"'
 
 
-def test_usage_handler_reports_the_persons_usage(lambda_env: None, conversation_id: str) -> None:
-    response = load_handler("usage")(event("usage"), LambdaContext(function_name="chimera-usage"))
+def test_usage_handler_reports_the_persons_usage(
+    lambda_env: None, db: psycopg.Connection, conversation_id: str
+) -> None:  # db (which empties the tables) comes before conversation_id (which makes one)
+    today = datetime.now(UTC).date().isoformat()
+    usage_event = event("usage")
+    usage_event["queryStringParameters"] = {"from": today, "to": today}
+    usage_event["rawQueryString"] = f"from={today}&to={today}"
+
+    response = load_handler("usage")(usage_event, LambdaContext(function_name="chimera-usage"))
 
     assert response["statusCode"] == 200
     report = body(response)
-    assert (report["from"], report["to"]) == ("2026-11-01", "2026-11-30")
-    assert set(report) == {"from", "to", "totals", "byDay", "byProvider", "byModel"}
+    assert (report["from"], report["to"]) == (today, today)
+    turns, tokens = db.execute(
+        "select count(*), sum(tokens_used) from ai_usage where user_id = %s", (LOCAL_USER,)
+    ).fetchone() or (0, 0)
+    assert turns >= 1
+    assert (report["totals"]["turns"], report["totals"]["tokens"]) == (turns, tokens)
+    assert [d["day"] for d in report["byDay"]] == [today]
 
 
 def test_history_routes_are_not_served_by_the_usage_function(lambda_env: None) -> None:

@@ -1,4 +1,4 @@
-"""The app built from the environment, for `uvicorn chimera.api.asgi:app` (the chat Lambda, benchmarks)."""
+"""Every route in one app built from the environment: `uvicorn chimera.api.asgi:app` (benchmarks, containers)."""
 
 from chimera.api.app import create_app
 

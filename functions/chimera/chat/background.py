@@ -31,10 +31,6 @@ class BackgroundWrites:
             exc = task.exception()
             logger.error("background write failed", extra={"task": task.get_name(), "error": type(exc).__name__})
 
-    @property
-    def pending(self) -> int:
-        return len(self._tasks)
-
     async def drain(self, timeout_s: float = 10.0) -> None:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout_s)

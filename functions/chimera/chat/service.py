@@ -166,6 +166,8 @@ class ChatService:
             ended = True
             self._record(answer, tokens=0, failed=True)
             await self._settle(user_saved)
+            if exc.retry_in_s is not None:
+                yield sse.data("retry", {"afterSeconds": max(1, round(exc.retry_in_s))})
             yield sse.error(exc.message)
         except StoreUnavailable:
             ended = True

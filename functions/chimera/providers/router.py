@@ -42,7 +42,6 @@ class ModelStarted:
     """The model that is answering; ``fallback_reason`` says why it is not the first choice."""
 
     model: ModelSpec
-    requested: str
     fallback_reason: str | None
 
 
@@ -115,7 +114,7 @@ class Router:
                             reason = _fallback_reason(failures, resting) if spec is not chain[0] else None
                             if text_sent:
                                 yield AnswerDiscarded(reason=reason or "the provider failed mid-answer")
-                            yield ModelStarted(model=spec, requested=choice, fallback_reason=reason)
+                            yield ModelStarted(model=spec, fallback_reason=reason)
                         text_sent = text_sent or isinstance(item, TextDelta)
                         yield item
                     await self._record(spec.provider)
