@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from chimera.dev.simulator import ProviderSimulator, Scenario
+from chimera.chat.service import SYSTEM_PROMPT
+from chimera.dev.simulator import ProviderSimulator, Scenario, prompt_token_count
 from chimera.providers.registry import MODELS
 
 from tests.conftest import bearer
@@ -140,8 +141,12 @@ def test_usage_totals_match_what_the_simulator_reported(
     for model, tokens in script:
         provider = MODELS[model].provider
         simulator.state.script(provider, Scenario(tokens=tokens, token_delay_s=0))  # type: ignore[arg-type]
-        _, events = converse(a, f"usage {uuid.uuid4()}", model=model)
-        reported.append((model, of_type(events, "data-usage")[0]["data"]))
+        message = f"usage {uuid.uuid4()}"
+        _, events = converse(a, message, model=model)
+        # What the simulator bills: its own count of the prompt it was sent (system + message).
+        billed = {"inputTokens": prompt_token_count([SYSTEM_PROMPT, message]), "outputTokens": tokens}
+        assert {k: of_type(events, "data-usage")[0]["data"][k] for k in billed} == billed
+        reported.append((model, billed))
 
     report = a.get("/api/usage").json()
 
