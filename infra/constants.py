@@ -23,7 +23,8 @@ CHAT_MEMORY_MB = 1024
 API_TIMEOUT = Duration.seconds(10)
 API_MEMORY_MB = 512
 
-HEALTH_TABLE_PARTITION_KEY = "provider"
+# One table of short-lived runtime state: `provider#<name>` health and `rate#<user>#<minute>` windows.
+HEALTH_TABLE_PARTITION_KEY = "pk"
 HEALTH_TABLE_TTL_ATTRIBUTE = "expires_at"
 
 # Secrets Manager secrets, filled after the first deploy (README: Deploy).

@@ -15,7 +15,7 @@ import pytest
 from chimera.dev.local_identity import issue_token
 from chimera.dev.simulator import ProviderSimulator
 from chimera.settings import Settings
-from chimera.store.health_memory import MemoryHealthStore
+from chimera.store.memory import MemoryHealthStore
 from pydantic import SecretStr
 
 from tests.support.servers import AppServer, postgres_server, scratch_database
@@ -59,6 +59,7 @@ def make_settings(database_url: str, simulator: ProviderSimulator, **overrides: 
         "stream_idle_timeout_s": 1.5,
         "retry_base_delay_s": 0.01,
         "sse_heartbeat_s": 0.4,
+        "chat_rate_limit_per_minute": 10_000,  # the suite chats a lot as one person
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -19,3 +19,12 @@ class StoreUnavailable(ChimeraError):
 
 class InvalidCursor(ChimeraError):
     pass
+
+
+class RateLimited(ChimeraError):
+    """This person started too many chats this minute."""
+
+    def __init__(self, *, per_minute: int, retry_after_s: float) -> None:
+        super().__init__("rate limited")
+        self.per_minute = per_minute
+        self.retry_after_s = retry_after_s

@@ -16,12 +16,13 @@ from chimera.chat.background import BackgroundWrites
 from chimera.chat.service import ChatService
 from chimera.providers.base import ChatProvider
 from chimera.providers.health import HealthStore
+from chimera.providers.rate_limit import RateLimiter
 from chimera.providers.router import Router
 from chimera.secrets import with_secrets
 from chimera.settings import Settings
 from chimera.store.chat_store import PostgresChatStore
-from chimera.store.health_memory import MemoryHealthStore
 from chimera.store.history_store import PostgresHistoryStore
+from chimera.store.memory import MemoryHealthStore, MemoryRateLimiter
 from chimera.store.postgres import create_pool
 from chimera.store.usage_store import PostgresUsageStore
 
@@ -53,10 +54,19 @@ def build_providers(settings: Settings) -> dict[str, ChatProvider]:
 def build_health_store(settings: Settings) -> HealthStore:
     """DynamoDB shares provider health across Lambda instances; one process keeps it in memory."""
     if settings.chimera_health_table:
-        from chimera.store.health_dynamodb import DynamoHealthStore
+        from chimera.store.dynamodb import DynamoHealthStore
 
         return DynamoHealthStore(table_name=settings.chimera_health_table)
     return MemoryHealthStore()
+
+
+def build_rate_limiter(settings: Settings) -> RateLimiter:
+    per_minute = settings.chat_rate_limit_per_minute
+    if settings.chimera_health_table:
+        from chimera.store.dynamodb import DynamoRateLimiter
+
+        return DynamoRateLimiter(table_name=settings.chimera_health_table, per_minute=per_minute)
+    return MemoryRateLimiter(per_minute=per_minute)
 
 
 def build_verifier(settings: Settings) -> TokenVerifier:
@@ -71,6 +81,7 @@ class Runtime:
     pool: AsyncConnectionPool
     providers: dict[str, ChatProvider]
     health: HealthStore
+    limiter: RateLimiter
     background: BackgroundWrites
     chat: ChatService
     history: PostgresHistoryStore
@@ -94,6 +105,7 @@ class Runtime:
             pool=pool,
             providers=providers,
             health=health,
+            limiter=build_rate_limiter(settings),
             background=background,
             chat=chat,
             history=PostgresHistoryStore(pool),

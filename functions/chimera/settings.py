@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     # Emit CloudWatch metrics (EMF on stdout): time to first token, tokens, fallbacks, errors.
     chimera_emit_metrics: bool = False
 
-    # Request limits.
+    # Request limits. Chats a person may start per minute (keeps one person from spending the
+    # free-tier quota everybody shares).
+    chat_rate_limit_per_minute: int = Field(default=20, ge=1)
     history_turns: int = Field(default=20, ge=0, description="earlier messages sent as context")
 
     # Provider behaviour owned by the router (the SDKs' own retries are off).

@@ -113,8 +113,8 @@ def test_the_health_table_has_its_key_ttl_and_recovery(templates: dict[str, Temp
     templates["data"].has_resource_properties(
         "AWS::DynamoDB::GlobalTable",
         {
-            "KeySchema": [{"AttributeName": "provider", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "provider", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
             "BillingMode": "PAY_PER_REQUEST",
             "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
             "Replicas": [Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}})],

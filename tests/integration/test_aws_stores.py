@@ -13,8 +13,8 @@ from chimera.providers.base import FailureKind, ProviderError
 from chimera.providers.health import ProviderHealth, after_failure
 from chimera.secrets import with_secrets
 from chimera.settings import Settings
-from chimera.store import health_dynamodb
-from chimera.store.health_dynamodb import DynamoHealthStore
+from chimera.store import dynamodb as health_dynamodb
+from chimera.store.dynamodb import DynamoHealthStore, DynamoRateLimiter
 from moto import mock_aws
 
 TABLE = "chimera-provider-health"
@@ -45,8 +45,8 @@ def table(aws: None) -> str:
     client = boto3.client("dynamodb")
     client.create_table(
         TableName=TABLE,
-        KeySchema=[{"AttributeName": "provider", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "provider", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
     return TABLE
@@ -68,7 +68,7 @@ def test_health_written_by_one_instance_is_seen_by_another(table: str, monkeypat
 
     seen = asyncio.run(scenario())
     assert seen == limited and not seen.available(time.time())
-    item = boto3.client("dynamodb").get_item(TableName=table, Key={"provider": {"S": "groq"}})["Item"]
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "provider#groq"}})["Item"]
     assert int(item["expires_at"]["N"]) > limited.cooldown_until  # the TTL attribute is set
 
 
@@ -123,3 +123,23 @@ def test_prod_settings_missing_a_secret_are_refused(aws: None) -> None:
 
     with pytest.raises(ValueError, match="DATABASE_URL is required"):
         with_secrets(settings)
+
+
+def test_the_rate_limit_window_is_shared_by_every_instance(table: str) -> None:
+    first, second = (DynamoRateLimiter(table_name=table, per_minute=3) for _ in range(2))
+    if time.time() % 60 > 55:  # windows are whole minutes: start well inside one
+        time.sleep(61 - time.time() % 60)
+
+    async def five_chats() -> list[float | None]:
+        return [await limiter.acquire("person-a") for limiter in (first, second, first, second, first)]
+
+    answers = asyncio.run(five_chats())
+    assert answers[:3] == [None, None, None]
+    assert all(wait is not None and 0 < wait <= 60 for wait in answers[3:])
+    assert asyncio.run(second.acquire("person-b")) is None  # another person has their own window
+
+
+def test_a_missing_rate_table_lets_chats_through(aws: None) -> None:
+    limiter = DynamoRateLimiter(table_name="no-such-table", per_minute=1)
+    assert asyncio.run(limiter.acquire("p")) is None
+    assert asyncio.run(limiter.acquire("p")) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from chimera.auth import AuthError, AuthUnavailable
-from chimera.errors import ConversationNotFound, InvalidCursor, StoreUnavailable
+from chimera.errors import ConversationNotFound, InvalidCursor, RateLimited, StoreUnavailable
 
 PROBLEM = "application/problem+json"
 
@@ -76,6 +77,18 @@ async def _bad_cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
     return problem(400, "Bad cursor", str(exc))
 
 
+async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
+    wait = max(1, math.ceil(exc.retry_after_s))
+    response = problem(
+        429,
+        "Too many messages",
+        f"You can send {exc.per_minute} messages a minute. Please wait {wait} seconds; your text is kept.",
+        retryAfterSeconds=wait,
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     # Starlette logs the traceback; the person gets the one problem shape and no internals.
     return problem(500, "Something went wrong", "Something went wrong on our side. Please try again.")
@@ -97,4 +110,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuthError, _unauthenticated)  # type: ignore[arg-type]
     app.add_exception_handler(AuthUnavailable, _auth_down)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidCursor, _bad_cursor)  # type: ignore[arg-type]
+    app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

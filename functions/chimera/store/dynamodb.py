@@ -1,4 +1,6 @@
-"""Provider health shared by every Lambda instance through one DynamoDB table.
+"""Runtime state shared by every Lambda instance through one DynamoDB table.
+
+Items: `provider#<name>` for provider health, `rate#<user>#<minute>` for rate-limit windows.
 
 Reads are cached in-process for about a second, so the hot path almost never touches the table;
 boto3 is synchronous, so every call runs in a worker thread, never on the event loop. Health is
@@ -16,6 +18,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chimera.providers.health import ProviderHealth
+from chimera.providers.rate_limit import WINDOW_S, window_of
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ class DynamoHealthStore:
 
     def _read(self, provider: str) -> ProviderHealth | None:
         try:
-            item = self._client.get_item(TableName=self._table, Key={"provider": {"S": provider}}).get("Item")
+            item = self._client.get_item(TableName=self._table, Key={"pk": {"S": f"provider#{provider}"}}).get("Item")
         except (BotoCoreError, ClientError) as exc:
             logger.warning("health table read failed", extra={"error": type(exc).__name__})
             return None
@@ -60,7 +63,7 @@ class DynamoHealthStore:
 
     def _write(self, health: ProviderHealth) -> None:
         item = {
-            "provider": {"S": health.provider},
+            "pk": {"S": f"provider#{health.provider}"},
             "cooldown_until": {"N": repr(health.cooldown_until)},
             "consecutive_failures": {"N": str(health.consecutive_failures)},
             "expires_at": {"N": str(int(max(health.cooldown_until, time.time()) + KEEP_S))},
@@ -71,3 +74,31 @@ class DynamoHealthStore:
             self._client.put_item(TableName=self._table, Item=item)
         except (BotoCoreError, ClientError) as exc:
             logger.warning("health table write failed", extra={"error": type(exc).__name__})
+
+
+class DynamoRateLimiter:
+    """Per-person chat windows shared by every instance: one atomic counter per person and minute."""
+
+    def __init__(self, *, table_name: str, per_minute: int, client: Any = None) -> None:
+        self.per_minute = per_minute
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    async def acquire(self, user_id: str) -> float | None:
+        window, left = window_of(time.time())
+        hits = await asyncio.to_thread(self._count, f"rate#{user_id}#{window}", (window + 2) * WINDOW_S)
+        return None if hits is None or hits <= self.per_minute else left
+
+    def _count(self, key: str, expires_at: int) -> int | None:
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": key}},
+                UpdateExpression="ADD hits :one SET expires_at = if_not_exists(expires_at, :expires)",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(expires_at)}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except (BotoCoreError, ClientError) as exc:  # fail open: a limiter outage must not stop chats
+            logger.warning("rate-limit table update failed", extra={"error": type(exc).__name__})
+            return None
+        return int(answer["Attributes"]["hits"]["N"])
