@@ -29,12 +29,13 @@ begin
                 (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
             )::uuid
         $fn$;
+        -- Only for the function we made: on Supabase the auth schema is not ours to grant on,
+        -- and `authenticated` can already use it.
+        grant usage on schema auth to authenticated;
+        grant execute on function auth.uid() to authenticated;
     end if;
 end
 $$;
-
-grant usage on schema auth to authenticated;
-grant execute on function auth.uid() to authenticated;
 grant select, insert, update, delete on conversations, messages to authenticated;
 grant select, insert on ai_usage to authenticated;
 
