@@ -72,19 +72,16 @@ class ChimeraApi(Construct):
             layers=[self._web_adapter_layer()],
             reserved_concurrency=config.chat_reserved_concurrency,
         )
-        self.history = self._function(
-            "History",
-            handler="history.handler",
-            memory_mb=constants.API_MEMORY_MB,
-            timeout=constants.API_TIMEOUT,
-            environment=common_env | {"CHIMERA_SECRET_IDS": app_secret.secret_arn},
-        )
-        self.usage = self._function(
-            "Usage",
-            handler="usage.handler",
-            memory_mb=constants.API_MEMORY_MB,
-            timeout=constants.API_TIMEOUT,
-            environment=common_env | {"CHIMERA_SECRET_IDS": app_secret.secret_arn},
+        # History and usage: the same small Mangum function, each with its own module.
+        self.history, self.usage = (
+            self._function(
+                name,
+                handler=f"{name.lower()}.handler",
+                memory_mb=constants.API_MEMORY_MB,
+                timeout=constants.API_TIMEOUT,
+                environment=common_env | {"CHIMERA_SECRET_IDS": app_secret.secret_arn},
+            )
+            for name in ("History", "Usage")
         )
 
         # Least privilege, granted where the resources meet.

@@ -27,7 +27,7 @@ from chimera.settings import get_settings
 from tests.conftest import JWT_SECRET, LOCAL_USER, bearer
 from tests.support.lambda_context import LambdaContext
 from tests.support.servers import free_port
-from tests.support.sse import of_type, streamed_text
+from tests.support.sse import iter_events, of_type, streamed_text
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"
@@ -75,7 +75,7 @@ def body(response: dict[str, Any]) -> Any:
 @pytest.fixture
 def conversation_id(client: httpx.Client) -> str:
     with client.stream("POST", "/api/chat", json={"message": "made before the Lambda tests"}) as response:
-        events = [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: {")]
+        events = [received.event for received in iter_events(response)]
     return str(of_type(events, "data-conversation")[0]["data"]["conversationId"])
 
 
@@ -178,9 +178,7 @@ def test_chat_function_streams_through_run_sh_like_the_web_adapter(
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             assert response.headers["x-vercel-ai-ui-message-stream"] == "v1"
-            events = [
-                json.loads(line.removeprefix("data: ")) for line in response.iter_lines() if line.startswith("data: {")
-            ]
+            events = [received.event for received in iter_events(response)]
         assert streamed_text(events) == simulated_answer("Hello from a Function URL event")
         assert of_type(events, "finish")
         health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=10)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chimera.api.problems import problem
 
 MAX_BODY_BYTES = 256 * 1024  # far above the longest valid message, far below a memory problem
 
@@ -26,7 +26,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         seen = 0
         too_large = False
@@ -49,7 +49,7 @@ class BodyLimitMiddleware:
             if too_large:
                 if not refused:
                     refused = True
-                    await self._refuse(send)
+                    await self._refuse(scope, receive, send)
                 return
             await send(message)
 
@@ -57,17 +57,8 @@ class BodyLimitMiddleware:
             await self.app(scope, counted, guarded_send)
         except BodyTooLarge:
             if not refused:
-                await self._refuse(send)
+                await self._refuse(scope, receive, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Request too large",
-                "status": 413,
-                "detail": f"The request body is larger than {self.max_bytes // 1024} KB. Please send less.",
-            }
-        ).encode()
-        headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"The request body is larger than {self.max_bytes // 1024} KB. Please send less."
+        await problem(413, "Request too large", detail)(scope, receive, send)

@@ -104,10 +104,11 @@ class Router:
                 continue
             for attempt in range(self._settings.provider_attempts):
                 started = False
+                quota: QuotaReport | None = None
                 try:
                     async for item in self._guarded(spec, messages):
                         if isinstance(item, QuotaReport):
-                            await self._record(spec.provider, quota=item)
+                            quota = item  # recorded with the success, in one health update
                             continue
                         if not started:
                             started = True
@@ -117,7 +118,7 @@ class Router:
                             yield ModelStarted(model=spec, fallback_reason=reason)
                         text_sent = text_sent or isinstance(item, TextDelta)
                         yield item
-                    await self._record(spec.provider)
+                    await self._record(spec.provider, quota=quota)
                     return
                 except ProviderError as error:
                     logger.warning(

@@ -56,7 +56,8 @@ class PostgresChatStore:
                 "insert into messages (id, conversation_id, role, content) values (%s, %s, 'user', %s)",
                 (message_id, conversation_id, content),
             )
-            await conn.execute("update conversations set updated_at = now() where id = %s", (conversation_id,))
+            if new_title is None:  # a new conversation's updated_at is already now()
+                await conn.execute("update conversations set updated_at = now() where id = %s", (conversation_id,))
 
     async def save_assistant_message(
         self,
