@@ -75,6 +75,7 @@ def app_stack() -> Iterator[Stack]:
                     CHIMERA_SIMULATED_PROVIDERS="true",
                     CHIMERA_SERVE_FRONTEND="false",
                     SUPABASE_JWT_SECRET=BENCH_SECRET,
+                    CHAT_RATE_LIMIT_PER_MINUTE="1000000",  # one benchmark person sends thousands
                 )
                 sim = [sys.executable, "-m", "chimera.dev.cli", "simulator", "--port", str(sim_port)]
                 app = [
