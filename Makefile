@@ -3,6 +3,10 @@
 
 # uv if it is on PATH, else the copy `make install` puts in this Python with pip.
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+# Python 3.13, the Lambda runtime's, so tests run on what AWS runs. pyenv's shims hide a pyenv
+# Python from uv, so name it by path when pyenv has one; otherwise uv finds (or installs) 3.13.
+PYTHON313 := $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13))
+export UV_PYTHON ?= $(or $(PYTHON313),3.13)
 PYTEST = $(UV) run --frozen pytest
 
 install:            ## uv (if missing) and the Python environment, from the lock file

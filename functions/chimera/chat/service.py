@@ -116,7 +116,7 @@ class ChatService:
             prompt=prompt,
         )
 
-    async def stream(self, turn: Turn) -> AsyncGenerator[bytes, None]:
+    async def stream(self, turn: Turn) -> AsyncGenerator[bytes]:
         answer = _Answer()
         user_saved = self._background.spawn(
             self._store.save_user_message(
@@ -195,8 +195,8 @@ class ChatService:
         await asyncio.wait([user_saved])
 
     async def _with_heartbeats(
-        self, events: AsyncGenerator[RouterEvent, None], answer: _Answer
-    ) -> AsyncGenerator[RouterEvent | None, None]:
+        self, events: AsyncGenerator[RouterEvent], answer: _Answer
+    ) -> AsyncGenerator[RouterEvent | None]:
         """The router's events, and ``None`` after each silent heartbeat interval while no text flows.
 
         Retries and fallbacks can keep a stream silent for tens of seconds; a comment line now and

@@ -84,7 +84,7 @@ def failure_kind_for_status(status: int) -> FailureKind:
 class ChatProvider(Protocol):
     name: str
 
-    def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem, None]:
+    def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
         """Yield text deltas as they arrive, then one ``Usage``; maybe a ``QuotaReport`` first.
 
         Every failure is raised as ``ProviderError``.

@@ -71,7 +71,7 @@ class GeminiProvider:
         if self._sdk is not None:
             await self._sdk.client.aio.aclose()
 
-    async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem, None]:
+    async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
         sdk = await self._ready()
         types = sdk.types
         system = "\n\n".join(m.content for m in messages if m.role == "system")

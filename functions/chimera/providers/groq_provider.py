@@ -39,7 +39,7 @@ class GroqProvider:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem, None]:
+    async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
         try:
             raw = await self._client.chat.completions.with_raw_response.create(
                 model=model.provider_model,

@@ -90,7 +90,7 @@ class Router:
         self._settings = settings
         self._clock = clock
 
-    async def stream(self, *, choice: str, messages: list[PromptMessage]) -> AsyncGenerator[RouterEvent, None]:
+    async def stream(self, *, choice: str, messages: list[PromptMessage]) -> AsyncGenerator[RouterEvent]:
         chain = plan(choice, messages[-1].content, set(self._providers))
         if not chain:
             raise NoProviderAvailable("No AI provider is configured on this server.")
@@ -134,7 +134,7 @@ class Router:
                     await asyncio.sleep(delay)
         raise _exhausted(failures, resting)
 
-    async def _guarded(self, spec: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem, None]:
+    async def _guarded(self, spec: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
         """The provider's stream with a first-token deadline and an idle deadline between tokens."""
         items = self._providers[spec.provider].stream(model=spec, messages=messages)
         timeout = self._settings.first_token_timeout_s
