@@ -13,8 +13,8 @@ import httpx
 import psycopg
 import pytest
 from chimera.dev.local_identity import issue_token
+from chimera.dev.settings import LocalSettings
 from chimera.dev.simulator import ProviderSimulator
-from chimera.settings import Settings
 from chimera.store.memory import MemoryHealthStore
 from pydantic import SecretStr
 
@@ -43,7 +43,7 @@ def simulator() -> Iterator[ProviderSimulator]:
     sim.stop()
 
 
-def make_settings(database_url: str, simulator: ProviderSimulator, **overrides: object) -> Settings:
+def make_settings(database_url: str, simulator: ProviderSimulator, **overrides: object) -> LocalSettings:
     values: dict[str, object] = {
         "chimera_stage": "test",
         "database_url": SecretStr(database_url),
@@ -62,16 +62,16 @@ def make_settings(database_url: str, simulator: ProviderSimulator, **overrides: 
         "chat_rate_limit_per_minute": 10_000,  # the suite chats a lot as one person
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return LocalSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, simulator: ProviderSimulator) -> Settings:
+def settings(database_url: str, simulator: ProviderSimulator) -> LocalSettings:
     return make_settings(database_url, simulator)
 
 
 @pytest.fixture(scope="session")
-def app_server(settings: Settings) -> Iterator[AppServer]:
+def app_server(settings: LocalSettings) -> Iterator[AppServer]:
     with AppServer(settings) as server:
         yield server
 
@@ -79,7 +79,7 @@ def app_server(settings: Settings) -> Iterator[AppServer]:
 @pytest.fixture
 def live_server(app_server: AppServer) -> str:
     """The app's base URL, with provider health forgotten so each test starts healthy."""
-    health = app_server.runtime.health
+    health = app_server.runtime.chat.health
     assert isinstance(health, MemoryHealthStore)
     health.clear()
     return app_server.url

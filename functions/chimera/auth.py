@@ -121,15 +121,21 @@ class TokenVerifier:
             raise AuthError("The access token is not meant for this service.") from exc
         except jwt.PyJWTError as exc:
             raise AuthError("The access token is not valid.") from exc
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not _is_uuid(subject):
+        user_id = _canonical_uuid(claims.get("sub"))
+        if user_id is None:
             raise AuthError("The access token names no user.")  # Supabase user ids are UUIDs
-        return Principal(user_id=subject, claims=claims)
+        return Principal(user_id=user_id, claims=claims)
 
 
-def _is_uuid(text: str) -> bool:
+def _canonical_uuid(subject: object) -> str | None:
+    """``sub`` in the one spelling Postgres prints (lower case, hyphens), or None if it is no UUID.
+
+    Python accepts upper case, braces, no hyphens and ``urn:uuid:``; Postgres compares
+    ``auth.uid()::text`` with the stored ``user_id`` as text, so every spelling must become one.
+    """
+    if not isinstance(subject, str) or len(subject) > 64:
+        return None
     try:
-        uuid.UUID(text)
+        return str(uuid.UUID(subject))
     except ValueError:
-        return False
-    return True
+        return None

@@ -28,3 +28,11 @@ class RateLimited(ChimeraError):
         super().__init__("rate limited")
         self.per_minute = per_minute
         self.retry_after_s = retry_after_s
+
+
+class NotConfigured(ChimeraError):
+    """This function cannot serve yet (a secret not filled in, a bad catalogue): 503 with the sentence."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence

@@ -6,21 +6,22 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from chimera.providers.base import Role
-from chimera.providers.registry import ModelChoice
+from chimera.providers.catalogue import ModelChoice
+from chimera.text import has_unstorable
 
 MAX_MESSAGE_CHARS = 16_000
 CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # what we hand out (UUIDs), and nothing odd
 
 
 def _storable(text: str) -> str:
-    if "\x00" in text:  # Postgres text cannot hold NUL
-        raise ValueError("contains a NUL character; remove it")
+    if has_unstorable(text):  # Postgres text cannot hold NUL; UTF-8 cannot hold a lone surrogate
+        raise ValueError("contains a character that cannot be stored (NUL or a lone surrogate); remove it")
     return text
 
 
@@ -156,3 +157,31 @@ class UsageReport(PublicModel):
     by_day: list[UsageByDay]
     by_provider: list[UsageByProvider]
     by_model: list[UsageByModel]
+
+
+# --- What the health and models routes return ---------------------------------------------------
+
+
+class HealthReport(PublicModel):
+    status: Literal["ok"]
+    providers: list[str]
+    simulated: bool
+
+
+class ModelChoicePublic(PublicModel):
+    id: ModelChoice
+    label: str
+    description: str
+    provider: str | None = None
+    provider_model: str | None = None
+    context_tokens: int | None = None
+    available: bool
+    # ok | resting (rate limit or errors; retry_in_seconds says how long) | retired (the provider no
+    # longer serves it) | not-configured (no key for its provider) | unavailable (auto: nothing can answer)
+    status: Literal["ok", "resting", "retired", "not-configured", "unavailable"]
+    retry_in_seconds: int | None = None
+
+
+class ModelList(PublicModel):
+    default: ModelChoice
+    models: list[ModelChoicePublic]

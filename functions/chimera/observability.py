@@ -44,3 +44,13 @@ def record_provider_error(*, provider: str, kind: str) -> None:
     metrics.add_dimension(name="kind", value=kind)
     metrics.add_metric(name="ProviderErrors", unit=MetricUnit.Count, value=1)
     metrics.flush_metrics()
+
+
+def record_model_gone(*, provider: str, provider_model: str) -> None:
+    """A provider said it does not serve a catalogue model: alarm on this, then edit the catalogue."""
+    if not _emit_metrics:
+        return
+    metrics.add_dimension(name="provider", value=provider)
+    metrics.add_dimension(name="providerModel", value=provider_model)
+    metrics.add_metric(name="ModelGone", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()

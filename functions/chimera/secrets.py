@@ -1,38 +1,60 @@
 """Secret settings from AWS Secrets Manager, read through Powertools parameters (cached).
 
 Each secret is a JSON object whose keys are the environment variable names of the settings they
-fill. Values never reach a log line: an unknown key is reported by name only.
+fill. A function takes only the keys its own settings model has (history never holds a provider
+key even if one is put in its secret). Values never reach a log line: keys are reported by name.
 """
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import SecretStr
 
-from chimera.settings import Settings
+from chimera.errors import NotConfigured
+from chimera.settings import CoreSettings, secret_name
 
+logger = logging.getLogger(__name__)
+
+# Every key a Chimera secret may hold, and the setting it fills.
 SECRET_SETTINGS = {
-    "GROQ_API_KEY": "groq_api_key",
-    "GOOGLE_GENERATIVE_AI_API_KEY": "google_generative_ai_api_key",
     "DATABASE_URL": "database_url",
     "SUPABASE_JWT_SECRET": "supabase_jwt_secret",
+    "SUPABASE_URL": "supabase_url",
+    "GROQ_API_KEY": "groq_api_key",
+    "GOOGLE_GENERATIVE_AI_API_KEY": "google_generative_ai_api_key",
+    "CHIMERA_ORIGIN_SECRET": "chimera_origin_secret",
 }
 CACHE_S = 300
 
 
-def with_secrets(settings: Settings) -> Settings:
-    """``settings`` with the values of ``CHIMERA_SECRET_IDS`` filled in (blocking: call at start-up)."""
+def with_secrets[SettingsT: CoreSettings](settings: SettingsT, *, force_fetch: bool = False) -> SettingsT:
+    """``settings`` with the values of ``CHIMERA_SECRET_IDS`` filled in (blocking: run it in a thread).
+
+    Raises ``NotConfigured`` with a sentence when a secret cannot be read or is not a JSON object.
+    """
     if not settings.chimera_secret_ids:
         return settings
     from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import TransformParameterError
 
-    update: dict[str, object] = {"chimera_secret_ids": []}
+    fields = type(settings).model_fields
+    update: dict[str, object] = {}
     for secret_id in settings.chimera_secret_ids:
-        values = parameters.get_secret(secret_id, transform="json", max_age=CACHE_S)
+        name = secret_name(secret_id)
+        try:
+            values = parameters.get_secret(secret_id, transform="json", max_age=CACHE_S, force_fetch=force_fetch)
+        except TransformParameterError as exc:
+            raise NotConfigured(f'The secret {name} is not a JSON object; put {{"KEY": "value"}} in it.') from exc
+        except Exception as exc:  # boto3's errors: missing secret, no permission, no network
+            logger.error("could not read a secret", extra={"secret": name, "error": type(exc).__name__})
+            raise NotConfigured(f"The secret {name} could not be read ({type(exc).__name__}).") from exc
         if not isinstance(values, dict):
-            raise ValueError(f"secret {secret_id} is not a JSON object")
+            raise NotConfigured(f'The secret {name} is not a JSON object; put {{"KEY": "value"}} in it.')
         for key, value in values.items():
-            if key not in SECRET_SETTINGS:
-                raise ValueError(f"secret {secret_id} has a key Chimera does not know: {key}")
-            if value:
-                update[SECRET_SETTINGS[key]] = SecretStr(str(value))
-    return Settings.model_validate(settings.model_dump() | update)
+            field = SECRET_SETTINGS.get(key)
+            if field is None:
+                logger.warning("a secret has a key Chimera does not know", extra={"secret": name, "key": key})
+            elif field in fields and value:
+                update[field] = SecretStr(str(value)) if field != "supabase_url" else str(value)
+    return type(settings).model_validate(settings.model_dump() | update)

@@ -1,12 +1,18 @@
-"""Every setting Chimera reads, in one validated model.
+"""The settings each deployed function reads, one validated model per function.
 
-Nothing else in the package reads ``os.environ``: code asks ``get_settings()``, tests build a
-``Settings`` themselves and hand it to the app factory.
+Nothing else in the package reads ``os.environ``. Each function builds only the model it needs:
+the chat function ``ChatSettings`` (providers, limits, the state table), history and usage
+``HistorySettings`` / ``UsageSettings`` (a database and sign-in, nothing more), so a history
+function deployed with only the app secret starts. ``chimera dev`` adds its own on top
+(``chimera.dev.settings.LocalSettings``).
+
+Settings refuse what is unsafe (the simulator in production). What is merely missing (a secret
+not filled in yet) is not a crash: ``missing()`` says it in sentences, and the function answers
+503 with them until the secret is filled.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -15,14 +21,79 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 Stage = Literal["local", "test", "prod"]
 
 
-class Settings(BaseSettings):
+class CoreSettings(BaseSettings):
+    """What every function reads: where it runs, the database, and how to check who is asking."""
+
     # hide_input_in_errors: a refused setting must not print the other settings (keys) with it.
+    # env_ignore_empty: a template declares some variables empty (so SAM can override them); empty
+    # means unset, and the secret store fills them in AWS.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True, env_ignore_empty=True
     )
 
-    # Where we run. Only "local" and "test" accept a missing database or simulated providers.
+    # Where we run. "prod" refuses the provider simulator and dev-only shortcuts.
     chimera_stage: Stage = "local"
+
+    # Postgres (Supabase in production). Unset locally: `chimera dev` starts an embedded one.
+    database_url: SecretStr | None = None
+    database_pool_max_size: int = Field(default=10, ge=1, le=200)
+
+    # Authentication: Supabase access tokens. HS256 with the project's JWT secret, and/or the
+    # asymmetric keys published at SUPABASE_URL/auth/v1/.well-known/jwks.json.
+    supabase_jwt_secret: SecretStr | None = None
+    supabase_url: str | None = None
+    jwt_audience: str = "authenticated"
+
+    # Browser origins allowed to call the API from another origin (comma-separated). Empty: none.
+    chimera_cors_origins: Annotated[list[str], NoDecode] = []
+    # CloudFront adds this value as the `x-chimera-origin` header; when set, requests without it
+    # (someone calling the Function URL or execute-api URL directly) are refused. Unset: no check.
+    chimera_origin_secret: SecretStr | None = None
+
+    # Secrets Manager secrets (names or ARNs, comma-separated) whose JSON keys fill the secret
+    # settings, e.g. {"DATABASE_URL": "...", "SUPABASE_JWT_SECRET": "..."}. Read once per instance.
+    chimera_secret_ids: Annotated[list[str], NoDecode] = []
+    # Emit CloudWatch metrics (EMF on stdout).
+    chimera_emit_metrics: bool = False
+
+    @field_validator("chimera_cors_origins", "chimera_secret_ids", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def jwks_url(self) -> str | None:
+        return f"{self.supabase_url.rstrip('/')}/auth/v1/.well-known/jwks.json" if self.supabase_url else None
+
+    def missing(self) -> list[str]:
+        """What this function still needs before it can serve, one sentence each (empty: ready)."""
+        where = self._where()
+        problems = []
+        if self.database_url is None:
+            problems.append(f"The database URL is not set: put DATABASE_URL {where}.")
+        if self.supabase_jwt_secret is None and self.supabase_url is None:
+            problems.append(f"Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL {where}.")
+        return problems
+
+    def _where(self) -> str:
+        if not self.chimera_secret_ids:
+            return "in the environment"
+        names = ", ".join(secret_name(s) for s in self.chimera_secret_ids)
+        return f"in the secret {names}" if len(self.chimera_secret_ids) == 1 else f"in one of the secrets {names}"
+
+
+class HistorySettings(CoreSettings):
+    """The history function reads only the core settings."""
+
+
+class UsageSettings(CoreSettings):
+    """The usage function reads only the core settings."""
+
+
+class ChatSettings(CoreSettings):
+    """The chat function: providers, the model catalogue, limits and the runtime-state table."""
 
     # Providers. Names match the specification and the SDKs' own variables.
     groq_api_key: SecretStr | None = None
@@ -33,18 +104,12 @@ class Settings(BaseSettings):
     google_gemini_base_url: str | None = None
     # True when the base URLs point at the provider simulator; shown in every answer's metadata.
     chimera_simulated_providers: bool = False
+    # The model catalogue (TOML, the format of chimera/providers/catalogue.toml). Unset: the shipped one.
+    chimera_models_file: str | None = None
 
-    # Postgres (Supabase in production). Unset locally: `chimera dev` starts an embedded one.
-    database_url: SecretStr | None = None
-    database_pool_max_size: int = Field(default=10, ge=1, le=200)
-
-    # AWS. Provider health shared across Lambda instances lives in this DynamoDB table when set.
-    chimera_health_table: str | None = None
-    # Secrets Manager secrets (names or ARNs, comma-separated) whose JSON keys fill the secret
-    # settings above, e.g. {"DATABASE_URL": "...", "GROQ_API_KEY": "..."}. Read once per instance.
-    chimera_secret_ids: Annotated[list[str], NoDecode] = []
-    # Emit CloudWatch metrics (EMF on stdout): time to first token, tokens, fallbacks, errors.
-    chimera_emit_metrics: bool = False
+    # AWS: model health and rate-limit windows shared across Lambda instances live in this
+    # DynamoDB table when set; in memory otherwise.
+    chimera_state_table: str | None = None
 
     # Request limits. Chats a person may start per minute (keeps one person from spending the
     # free-tier quota everybody shares).
@@ -60,52 +125,25 @@ class Settings(BaseSettings):
     provider_max_connections: int = Field(default=1000, ge=1)
     sse_heartbeat_s: float = Field(default=15.0, gt=0, description="keep-alive comment while no text flows")
 
-    # Authentication: Supabase access tokens. HS256 with the project's JWT secret, and/or the
-    # asymmetric keys published at SUPABASE_URL/auth/v1/.well-known/jwks.json.
-    supabase_jwt_secret: SecretStr | None = None
-    supabase_url: str | None = None
-    jwt_audience: str = "authenticated"
-    # `chimera dev` only: POST /api/dev/token hands the page a token for the local person below
-    # (a UUID like a Supabase `sub`, since auth.uid() casts it to one).
-    chimera_dev_tokens: bool = False
-    chimera_local_user_id: str = "00000000-0000-4000-8000-000000000001"
-
-    # Browser origins allowed to call the API from another origin (comma-separated). Empty: none.
-    chimera_cors_origins: Annotated[list[str], NoDecode] = []
-
-    # Where `chimera dev` keeps its embedded Postgres between runs.
-    chimera_data_dir: str = ".chimera"
-
-    # Serve frontend/ from the same app (laptop). In AWS, CloudFront serves it from S3.
-    chimera_serve_frontend: bool = True
-
-    @field_validator("chimera_cors_origins", "chimera_secret_ids", mode="before")
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
-        return value
-
-    @property
-    def jwks_url(self) -> str | None:
-        return f"{self.supabase_url.rstrip('/')}/auth/v1/.well-known/jwks.json" if self.supabase_url else None
-
     @model_validator(mode="after")
-    def _refuse_unsafe_production(self) -> Settings:
-        if self.chimera_stage == "prod" and not self.chimera_secret_ids:  # checked again once secrets are read
-            if self.database_url is None:
-                raise ValueError("DATABASE_URL is required when CHIMERA_STAGE=prod")
-            if self.chimera_simulated_providers:
-                raise ValueError("the provider simulator cannot be used when CHIMERA_STAGE=prod")
-            if self.chimera_dev_tokens:
-                raise ValueError("CHIMERA_DEV_TOKENS cannot be enabled when CHIMERA_STAGE=prod")
-            if self.supabase_jwt_secret is None and self.supabase_url is None:
-                raise ValueError("set SUPABASE_JWT_SECRET or SUPABASE_URL when CHIMERA_STAGE=prod")
-            if self.groq_api_key is None and self.google_generative_ai_api_key is None:
-                raise ValueError("set GROQ_API_KEY or GOOGLE_GENERATIVE_AI_API_KEY when CHIMERA_STAGE=prod")
+    def _no_simulator_in_production(self) -> ChatSettings:
+        if self.chimera_stage == "prod" and self.chimera_simulated_providers:
+            raise ValueError("the provider simulator cannot be used when CHIMERA_STAGE=prod")
         return self
 
+    def missing(self) -> list[str]:
+        problems = super().missing()
+        if self.groq_api_key is None and self.google_generative_ai_api_key is None:
+            problems.append(
+                f"The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY {self._where()}."
+            )
+        return problems
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+
+def secret_name(secret_id: str) -> str:
+    """A secret's name from its name or ARN (`arn:…:secret:chimera/dev/app-AbCdEf` → `chimera/dev/app`)."""
+    if not secret_id.startswith("arn:"):
+        return secret_id
+    name = secret_id.split(":secret:", 1)[-1]
+    stem, _, suffix = name.rpartition("-")
+    return stem if stem and len(suffix) == 6 else name  # Secrets Manager appends "-" and 6 characters

@@ -1,4 +1,4 @@
-"""The AWS-backed pieces against moto: shared provider health and secrets."""
+"""The AWS-backed pieces against moto: shared model health, rate windows and secrets."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from chimera.errors import NotConfigured
 from chimera.providers.base import FailureKind, ProviderError
-from chimera.providers.health import ProviderHealth, after_failure
+from chimera.providers.health import ModelHealth, after_failure
 from chimera.secrets import with_secrets
-from chimera.settings import Settings
+from chimera.settings import ChatSettings, HistorySettings
 from chimera.store import dynamodb as health_dynamodb
 from chimera.store.dynamodb import DynamoHealthStore, DynamoRateLimiter
 from moto import mock_aws
 
-TABLE = "chimera-provider-health"
+TABLE = "chimera-runtime-state"
 
 
 @pytest.fixture
@@ -56,19 +57,19 @@ def test_health_written_by_one_instance_is_seen_by_another(table: str, monkeypat
     monkeypatch.setattr(health_dynamodb, "CACHE_S", 0.0)  # a second instance with a cold cache
     first, second = DynamoHealthStore(table_name=table), DynamoHealthStore(table_name=table)
     limited = after_failure(
-        ProviderHealth("groq"),
+        ModelHealth("groq/m"),
         ProviderError(provider="groq", kind=FailureKind.RATE_LIMITED, detail="429", retry_after_s=30),
         time.time(),
     )
 
-    async def scenario() -> ProviderHealth:
-        assert await second.get("groq") == ProviderHealth("groq")
+    async def scenario() -> ModelHealth:
+        assert await second.get("groq/m") == ModelHealth("groq/m")
         await first.put(limited)
-        return await second.get("groq")
+        return await second.get("groq/m")
 
     seen = asyncio.run(scenario())
     assert seen == limited and not seen.available(time.time())
-    item = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "provider#groq"}})["Item"]
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "model#groq/m"}})["Item"]
     assert int(item["expires_at"]["N"]) > limited.cooldown_until  # the TTL attribute is set
 
 
@@ -77,7 +78,7 @@ def test_reads_are_cached_so_the_hot_path_skips_the_table(table: str) -> None:
     calls = 0
     real_read = store._read
 
-    def counting_read(provider: str) -> ProviderHealth | None:
+    def counting_read(provider: str) -> ModelHealth | None:
         nonlocal calls
         calls += 1
         return real_read(provider)
@@ -94,8 +95,8 @@ def test_reads_are_cached_so_the_hot_path_skips_the_table(table: str) -> None:
 
 def test_a_missing_table_degrades_to_healthy_instead_of_failing(aws: None) -> None:
     store = DynamoHealthStore(table_name="no-such-table")
-    assert asyncio.run(store.get("groq")) == ProviderHealth("groq")
-    asyncio.run(store.put(ProviderHealth("groq", consecutive_failures=1)))  # logged, not raised
+    assert asyncio.run(store.get("groq/m")) == ModelHealth("groq/m")
+    asyncio.run(store.put(ModelHealth("groq/m", consecutive_failures=1)))  # logged, not raised
 
 
 def test_secrets_fill_the_secret_settings(aws: None) -> None:
@@ -104,7 +105,7 @@ def test_secrets_fill_the_secret_settings(aws: None) -> None:
         Name="chimera/app", SecretString=json.dumps({"DATABASE_URL": "postgresql://db", "SUPABASE_JWT_SECRET": "s"})
     )
     providers = client.create_secret(Name="chimera/providers", SecretString=json.dumps({"GROQ_API_KEY": "gsk"}))
-    settings = Settings(  # type: ignore[call-arg]
+    settings = ChatSettings(  # type: ignore[call-arg]
         _env_file=None, chimera_stage="prod", chimera_secret_ids=f"{shared['ARN']},{providers['Name']}"
     )
 
@@ -116,13 +117,42 @@ def test_secrets_fill_the_secret_settings(aws: None) -> None:
     assert "gsk" not in repr(resolved) and "postgresql://db" not in repr(resolved)
 
 
-def test_prod_settings_missing_a_secret_are_refused(aws: None) -> None:
+def test_a_half_filled_secret_says_what_is_missing_and_where(aws: None) -> None:
     client = boto3.client("secretsmanager")
-    client.create_secret(Name="chimera/partial", SecretString=json.dumps({"SUPABASE_JWT_SECRET": "s"}))
-    settings = Settings(_env_file=None, chimera_stage="prod", chimera_secret_ids="chimera/partial")  # type: ignore[call-arg]
+    created = client.create_secret(Name="chimera/partial", SecretString=json.dumps({"SUPABASE_JWT_SECRET": "s"}))
+    settings = ChatSettings(_env_file=None, chimera_stage="prod", chimera_secret_ids=created["ARN"])  # type: ignore[call-arg]
 
-    with pytest.raises(ValueError, match="DATABASE_URL is required"):
-        with_secrets(settings)
+    missing = with_secrets(settings).missing()
+
+    assert missing == [
+        "The database URL is not set: put DATABASE_URL in the secret chimera/partial.",
+        "The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY "
+        "in the secret chimera/partial.",
+    ]
+
+
+def test_a_function_takes_only_the_keys_its_settings_have(aws: None) -> None:
+    client = boto3.client("secretsmanager")
+    client.create_secret(
+        Name="chimera/history-app", SecretString=json.dumps({"DATABASE_URL": "postgresql://db", "GROQ_API_KEY": "gsk"})
+    )
+    history = with_secrets(HistorySettings(_env_file=None, chimera_secret_ids="chimera/history-app"))  # type: ignore[call-arg]
+    assert history.missing() == [
+        "Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/app."
+    ]
+    assert not hasattr(history, "groq_api_key")
+
+
+@pytest.mark.parametrize("content", ["not json", json.dumps(["a", "list"])])
+def test_a_secret_that_is_not_a_json_object_is_a_sentence_not_a_crash(aws: None, content: str) -> None:
+    boto3.client("secretsmanager").create_secret(Name="chimera/odd", SecretString=content)
+    with pytest.raises(NotConfigured, match="The secret chimera/odd is not a JSON object"):
+        with_secrets(ChatSettings(_env_file=None, chimera_secret_ids="chimera/odd"))  # type: ignore[call-arg]
+
+
+def test_a_secret_that_cannot_be_read_names_it(aws: None) -> None:
+    with pytest.raises(NotConfigured, match="The secret chimera/absent could not be read"):
+        with_secrets(ChatSettings(_env_file=None, chimera_secret_ids="chimera/absent"))  # type: ignore[call-arg]
 
 
 def test_the_rate_limit_window_is_shared_by_every_instance(table: str) -> None:

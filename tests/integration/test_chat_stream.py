@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import psycopg
 from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
-from chimera.providers.registry import MODELS
+from chimera.providers.catalogue import load_catalogue
 
 from tests.support.sse import iter_events, of_type, streamed_text
 
@@ -65,7 +65,9 @@ def test_answer_streams_in_order_and_is_saved_with_usage(client: httpx.Client, d
     assert output_tokens == 24 == reported["outputTokens"]
     assert input_tokens == reported["inputTokens"] > 0
     assert tokens_used == input_tokens + output_tokens == metadata["tokens"]
-    assert cost == MODELS["groq-llama-70b"].cost_cents(input_tokens=input_tokens, output_tokens=output_tokens)
+    assert cost == load_catalogue().spec("groq-llama-70b").cost_cents(
+        input_tokens=input_tokens, output_tokens=output_tokens
+    )
     assert cost > Decimal(0)
 
 

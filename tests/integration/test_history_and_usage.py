@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from chimera.chat.service import SYSTEM_PROMPT
 from chimera.dev.simulator import ProviderSimulator, Scenario, prompt_token_count
-from chimera.providers.registry import MODELS
+from chimera.providers.catalogue import load_catalogue
 
 from tests.conftest import bearer
 from tests.support.sse import iter_events, of_type
@@ -138,8 +138,9 @@ def test_usage_totals_match_what_the_simulator_reported(
     a, _ = people
     script = [("groq-llama-70b", 30), ("groq-llama-8b", 7), ("gemini-flash", 12), ("groq-llama-8b", 3)]
     reported: list[tuple[str, dict[str, int]]] = []
+    catalogue = load_catalogue()
     for model, tokens in script:
-        provider = MODELS[model].provider
+        provider = catalogue.spec(model).provider
         simulator.state.script(provider, Scenario(tokens=tokens, token_delay_s=0))  # type: ignore[arg-type]
         message = f"usage {uuid.uuid4()}"
         _, events = converse(a, message, model=model)
@@ -157,7 +158,8 @@ def test_usage_totals_match_what_the_simulator_reported(
     assert (totals["turns"], totals["inputTokens"], totals["outputTokens"]) == (4, expected_in, expected_out)
     assert totals["tokens"] == expected_in + expected_out
     expected_cost = sum(
-        MODELS[m].cost_cents(input_tokens=u["inputTokens"], output_tokens=u["outputTokens"]) for m, u in reported
+        load_catalogue().spec(m).cost_cents(input_tokens=u["inputTokens"], output_tokens=u["outputTokens"])
+        for m, u in reported
     )
     assert totals["costCents"] == pytest.approx(float(expected_cost), rel=1e-9)
     by_model = {row["model"]: row for row in report["byModel"]}

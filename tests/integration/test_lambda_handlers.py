@@ -22,7 +22,6 @@ import httpx
 import psycopg
 import pytest
 from chimera.dev.simulator import ProviderSimulator, simulated_answer
-from chimera.settings import get_settings
 
 from tests.conftest import JWT_SECRET, LOCAL_USER, bearer
 from tests.support.lambda_context import LambdaContext
@@ -54,9 +53,7 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[N
         "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
     yield
-    get_settings.cache_clear()
 
 
 def load_handler(module: str) -> Handler:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import psycopg
 import uvicorn
-from chimera.api.app import create_app
+from chimera.dev.app import create_local_app
+from chimera.dev.settings import LocalSettings
 from chimera.runtime import Runtime
-from chimera.settings import Settings
 from chimera.store.migrate import apply_migrations
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -60,9 +60,9 @@ def free_port() -> int:
 class AppServer:
     """The real app under uvicorn in a thread, reached over real HTTP like a browser would."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: LocalSettings) -> None:
         self.port = free_port()
-        self.app = create_app(settings)
+        self.app = create_local_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="chimera-app", daemon=True)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from chimera.api.app import create_app
-from chimera.settings import Settings
+from chimera.api.app import ALL_FEATURES, create_app
+from chimera.settings import ChatSettings
 
 
-def preflight(settings: Settings, origin: str) -> httpx.Response:
+def preflight(settings: ChatSettings, origin: str) -> httpx.Response:
     async def send() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(settings))
+        transport = httpx.ASGITransport(app=create_app(settings, features=ALL_FEATURES))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return await client.options(
                 "/api/chat",
@@ -23,7 +23,7 @@ def preflight(settings: Settings, origin: str) -> httpx.Response:
 
 
 def test_only_configured_origins_are_allowed() -> None:
-    settings = Settings(_env_file=None, chimera_cors_origins="https://chat.example.org, https://x.example.org")  # type: ignore[call-arg]
+    settings = ChatSettings(_env_file=None, chimera_cors_origins="https://chat.example.org, https://x.example.org")  # type: ignore[call-arg]
     assert settings.chimera_cors_origins == ["https://chat.example.org", "https://x.example.org"]
 
     allowed = preflight(settings, "https://chat.example.org")
@@ -35,5 +35,5 @@ def test_only_configured_origins_are_allowed() -> None:
 
 
 def test_no_origins_configured_means_no_cors_headers() -> None:
-    response = preflight(Settings(_env_file=None), "https://chat.example.org")  # type: ignore[call-arg]
+    response = preflight(ChatSettings(_env_file=None), "https://chat.example.org")  # type: ignore[call-arg]
     assert "access-control-allow-origin" not in response.headers

@@ -8,7 +8,7 @@ from chimera.providers.health import (
     DEFAULT_RATE_LIMIT_COOLDOWN_S,
     FAILURES_TO_OPEN,
     OPEN_COOLDOWN_S,
-    ProviderHealth,
+    ModelHealth,
     after_failure,
     after_success,
 )
@@ -22,19 +22,19 @@ def failure(kind: FailureKind, retry_after_s: float | None = None) -> ProviderEr
 
 
 def test_a_rate_limit_rests_the_provider_for_its_retry_after() -> None:
-    health = after_failure(ProviderHealth("groq"), failure(FailureKind.RATE_LIMITED, 12), NOW)
+    health = after_failure(ModelHealth("groq/m"), failure(FailureKind.RATE_LIMITED, 12), NOW)
     assert not health.available(NOW + 11.9)
     assert health.available(NOW + 12)
     assert health.retry_in_s(NOW + 2) == 10
 
 
 def test_a_rate_limit_without_retry_after_uses_the_default() -> None:
-    health = after_failure(ProviderHealth("groq"), failure(FailureKind.RATE_LIMITED), NOW)
+    health = after_failure(ModelHealth("groq/m"), failure(FailureKind.RATE_LIMITED), NOW)
     assert health.cooldown_until == NOW + DEFAULT_RATE_LIMIT_COOLDOWN_S
 
 
 def test_repeated_failures_open_the_circuit_and_success_closes_it() -> None:
-    health = ProviderHealth("groq")
+    health = ModelHealth("groq/m")
     for _ in range(FAILURES_TO_OPEN - 1):
         health = after_failure(health, failure(FailureKind.UNAVAILABLE), NOW)
         assert health.available(NOW)
@@ -46,7 +46,7 @@ def test_repeated_failures_open_the_circuit_and_success_closes_it() -> None:
 
 def test_a_spent_budget_rests_the_provider_until_it_resets() -> None:
     quota = QuotaReport(remaining_requests=0, remaining_tokens=500, requests_reset_s=7.5, tokens_reset_s=1)
-    health = after_success(ProviderHealth("groq"), quota, NOW)
+    health = after_success(ModelHealth("groq/m"), quota, NOW)
     assert not health.available(NOW + 7) and health.available(NOW + 7.5)
 
 

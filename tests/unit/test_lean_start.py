@@ -13,10 +13,17 @@ import sys
 from pydantic import SecretStr
 import chat  # the chat Lambda's module: builds the app
 from chimera.runtime import build_providers
-from chimera.settings import Settings
-providers = build_providers(Settings(_env_file=None, groq_api_key=SecretStr("k"),
-                                     google_generative_ai_api_key=SecretStr("k")))
+from chimera.settings import ChatSettings
+providers = build_providers(ChatSettings(_env_file=None, groq_api_key=SecretStr("k"),
+                                         google_generative_ai_api_key=SecretStr("k")))
 print(sorted(providers), "google.genai" in sys.modules, "boto3" in sys.modules)
+"""
+
+# The history and usage functions never need a provider SDK: importing them loads neither.
+API_PROBE = """
+import sys
+import history, usage  # the Lambda modules: build their apps
+print("groq" in sys.modules, "google.genai" in sys.modules, "chimera.dev" in sys.modules)
 """
 
 
@@ -25,3 +32,10 @@ def test_the_chat_app_starts_without_importing_google_genai_or_boto3() -> None:
         [sys.executable, "-c", PROBE], cwd=ROOT / "functions", capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["['gemini',", "'groq']", "False", "False"]
+
+
+def test_history_and_usage_import_no_provider_sdk_and_no_dev_tooling() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", API_PROBE], cwd=ROOT / "functions", capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "False", "False"]

@@ -1,44 +1,71 @@
-"""The FastAPI application factory used by `chimera dev`, the tests and every Lambda."""
+"""The FastAPI application factory: every Lambda, `chimera dev` and the tests build their app here.
+
+Each deployed function mounts only its own routes (``features``) and builds only what they use:
+the chat function a ``ChatSettings`` runtime with providers, history and usage a database and a
+token verifier. Local tooling adds its own routes and the page through ``extra_routers`` and
+``static_dir``; nothing here imports ``chimera.dev``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from chimera.api import routes_chat, routes_dev, routes_health, routes_history, routes_usage
+from chimera.api import routes_chat, routes_health, routes_history, routes_models, routes_usage
 from chimera.api.body_limit import BodyLimitMiddleware
 from chimera.api.correlation import CorrelationIdMiddleware
-from chimera.api.problems import install_problem_handlers
+from chimera.api.origin_guard import OriginGuardMiddleware
+from chimera.api.problems import install_problem_handlers, problem_responses
+from chimera.errors import NotConfigured
 from chimera.runtime import RuntimeHolder
-from chimera.settings import Settings, get_settings
+from chimera.settings import CoreSettings
+
+logger = logging.getLogger(__name__)
 
 Feature = Literal["chat", "history", "usage"]
 ALL_FEATURES: frozenset[Feature] = frozenset({"chat", "history", "usage"})
-FRONTEND_DIR = Path(__file__).resolve().parents[3] / "frontend"
+# Every route can answer these (sign-in, the origin check, body limit, validation, not ready).
+COMMON_PROBLEMS = problem_responses(401, 403, 413, 422, 500, 503)
 
 
-def create_app(settings: Settings | None = None, *, features: frozenset[Feature] = ALL_FEATURES) -> FastAPI:
+def create_app(
+    settings: CoreSettings,
+    *,
+    features: frozenset[Feature],
+    extra_routers: Iterable[APIRouter] = (),
+    static_dir: Path | None = None,
+) -> FastAPI:
     """The app with the routes of ``features``; each Lambda mounts only its own."""
-    settings = settings or get_settings()
-    holder = RuntimeHolder(settings, with_providers="chat" in features)
+    holder = RuntimeHolder(settings, with_chat="chat" in features)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Under uvicorn (a laptop, the chat Lambda) start everything before the first request.
         # Mangum runs no lifespan per invocation we want, so there the runtime starts lazily.
-        await holder.get()
+        try:
+            await holder.get()
+        except NotConfigured as exc:  # serve 503s that say what is missing, rather than crash
+            logger.error("not configured yet", extra={"reason": exc.sentence})
         try:
             yield
         finally:
             await holder.close()
 
-    app = FastAPI(title="Chimera", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="Chimera",
+        summary="Streaming AI chat: Groq first, Gemini as fallback, history and usage in Postgres.",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
     app.state.runtime_holder = holder
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
@@ -52,16 +79,17 @@ def create_app(settings: Settings | None = None, *, features: frozenset[Feature]
             allow_headers=["authorization", "content-type"],
             max_age=600,
         )
+    app.add_middleware(OriginGuardMiddleware, holder=holder)  # outermost: strangers reach nothing
     if "chat" in features:
-        app.include_router(routes_health.router)
-        app.include_router(routes_chat.router)
+        for router in (routes_health.router, routes_models.router, routes_chat.router):
+            app.include_router(router, responses=COMMON_PROBLEMS)
     if "history" in features:
-        app.include_router(routes_history.router)
+        app.include_router(routes_history.router, responses=COMMON_PROBLEMS)
     if "usage" in features:
-        app.include_router(routes_usage.router)
-    if settings.chimera_dev_tokens:
-        app.include_router(routes_dev.router)
+        app.include_router(routes_usage.router, responses=COMMON_PROBLEMS)
+    for router in extra_routers:
+        app.include_router(router, responses=COMMON_PROBLEMS)
     app.include_router(routes_health.unknown_api_router)  # after every real route
-    if settings.chimera_serve_frontend and FRONTEND_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=FRONTEND_DIR, html=True), name="frontend")
+    if static_dir is not None and static_dir.is_dir():
+        app.mount("/", StaticFiles(directory=static_dir, html=True), name="frontend")
     return app

@@ -1,5 +1,9 @@
-"""Every route in one app built from the environment: `uvicorn chimera.api.asgi:app` (benchmarks, containers)."""
+"""Every route in one app built from the environment: `uvicorn chimera.api.asgi:app` (benchmarks, containers).
 
-from chimera.api.app import create_app
+It reads ``ChatSettings``, the superset every route needs.
+"""
 
-app = create_app()
+from chimera.api.app import ALL_FEATURES, create_app
+from chimera.settings import ChatSettings
+
+app = create_app(ChatSettings(), features=ALL_FEATURES)

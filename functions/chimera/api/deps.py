@@ -9,15 +9,38 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chimera.auth import AuthError
 from chimera.models import Principal
-from chimera.runtime import Runtime, RuntimeHolder
+from chimera.runtime import ChatParts, Runtime, RuntimeHolder
+from chimera.store.history_store import PostgresHistoryStore
+from chimera.store.usage_store import PostgresUsageStore
 
 
 async def get_runtime(request: Request) -> Runtime:
     holder: RuntimeHolder = request.app.state.runtime_holder
-    return await holder.get()
+    return await holder.get()  # NotConfigured becomes a 503 problem with its sentence
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_chat(runtime: RuntimeDep) -> ChatParts:
+    return runtime.chat
+
+
+ChatDep = Annotated[ChatParts, Depends(get_chat)]
+
+
+async def get_history_store(runtime: RuntimeDep) -> PostgresHistoryStore:
+    return PostgresHistoryStore(runtime.pool)
+
+
+HistoryStoreDep = Annotated[PostgresHistoryStore, Depends(get_history_store)]
+
+
+async def get_usage_store(runtime: RuntimeDep) -> PostgresUsageStore:
+    return PostgresUsageStore(runtime.pool)
+
+
+UsageStoreDep = Annotated[PostgresUsageStore, Depends(get_usage_store)]
 
 _bearer = HTTPBearer(auto_error=False, description="A Supabase access token")
 

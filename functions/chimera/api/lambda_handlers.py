@@ -15,13 +15,15 @@ from mangum import Mangum
 
 from chimera.api.app import Feature, create_app
 from chimera.observability import SERVICE, logger, metrics
+from chimera.settings import CoreSettings
 
 Handler = Any  # (event: dict, context: LambdaContext) -> dict
 
 
-def lambda_handler(feature: Feature) -> Handler:
+def lambda_handler(settings: CoreSettings, feature: Feature) -> Handler:
+    """The Lambda handler serving ``feature``'s routes, built from that function's own settings."""
     tracer = Tracer(service=SERVICE)
-    adapter = Mangum(create_app(features=frozenset({feature})), lifespan="off")
+    adapter = Mangum(create_app(settings, features=frozenset({feature})), lifespan="off")
 
     # One decorator order for every handler; capture_response=False keeps bodies out of traces.
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

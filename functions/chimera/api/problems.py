@@ -8,12 +8,51 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from chimera.auth import AuthError, AuthUnavailable
-from chimera.errors import ConversationNotFound, InvalidCursor, RateLimited, StoreUnavailable
+from chimera.errors import ConversationNotFound, InvalidCursor, NotConfigured, RateLimited, StoreUnavailable
 
 PROBLEM = "application/problem+json"
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the body of every error on every route."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = Field(description="a sentence that says what to do")
+    errors: list[FieldProblem] | None = Field(default=None, description="422: one entry per field to fix")
+    retryAfterSeconds: int | None = Field(default=None, description="429: seconds until a retry is welcome")  # noqa: N815
+
+
+_MEANINGS = {
+    400: "The request cannot be used (for example a cursor that was not ours)",
+    401: "Not signed in, or the access token is not valid",
+    403: "The request did not come through the site's own address",
+    404: "Not found (or not yours)",
+    413: "The request body is larger than 256 KB",
+    422: "A field is missing or not valid",
+    429: "Too many requests; Retry-After says when to try again",
+    500: "Something went wrong on our side",
+    503: "Not ready: a secret is not filled in, or the database is not reachable",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these statuses, each an ``application/problem+json`` body."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        status: {"description": _MEANINGS[status], "content": {PROBLEM: {"schema": schema}}, "model": Problem}
+        for status in statuses
+    }
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -69,6 +108,12 @@ async def _unauthenticated(_: Request, exc: AuthError) -> JSONResponse:
     return response
 
 
+async def _not_configured(_: Request, exc: NotConfigured) -> JSONResponse:
+    response = problem(503, "Not configured yet", exc.sentence)
+    response.headers["Retry-After"] = "15"
+    return response
+
+
 async def _auth_down(_: Request, exc: AuthUnavailable) -> JSONResponse:
     return problem(503, "Temporarily unavailable", str(exc))
 
@@ -109,6 +154,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(AuthError, _unauthenticated)  # type: ignore[arg-type]
     app.add_exception_handler(AuthUnavailable, _auth_down)  # type: ignore[arg-type]
+    app.add_exception_handler(NotConfigured, _not_configured)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidCursor, _bad_cursor)  # type: ignore[arg-type]
     app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from chimera.api.deps import CurrentUser, RuntimeDep
+from chimera.api.deps import CurrentUser, HistoryStoreDep
 from chimera.models import (
     CONVERSATION_ID_PATTERN,
     ConversationDetail,
@@ -25,30 +25,30 @@ ConversationId = Annotated[str, Path(max_length=64, pattern=CONVERSATION_ID_PATT
 @router.get("", response_model=ConversationPage)
 async def list_conversations(
     principal: CurrentUser,
-    runtime: RuntimeDep,
+    history: HistoryStoreDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ConversationPage:
-    return await runtime.history.list_conversations(principal=principal, limit=limit, cursor=cursor)
+    return await history.list_conversations(principal=principal, limit=limit, cursor=cursor)
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)
 async def get_conversation(
-    conversation_id: ConversationId, principal: CurrentUser, runtime: RuntimeDep
+    conversation_id: ConversationId, principal: CurrentUser, history: HistoryStoreDep
 ) -> ConversationDetail:
-    return await runtime.history.get_conversation(principal=principal, conversation_id=conversation_id)
+    return await history.get_conversation(principal=principal, conversation_id=conversation_id)
 
 
 @router.patch("/{conversation_id}", response_model=ConversationSummary)
 async def rename_conversation(
-    conversation_id: ConversationId, body: ConversationRename, principal: CurrentUser, runtime: RuntimeDep
+    conversation_id: ConversationId, body: ConversationRename, principal: CurrentUser, history: HistoryStoreDep
 ) -> ConversationSummary:
-    return await runtime.history.rename_conversation(
-        principal=principal, conversation_id=conversation_id, title=body.title
-    )
+    return await history.rename_conversation(principal=principal, conversation_id=conversation_id, title=body.title)
 
 
 @router.delete("/{conversation_id}", status_code=204, response_class=Response)
-async def delete_conversation(conversation_id: ConversationId, principal: CurrentUser, runtime: RuntimeDep) -> Response:
-    await runtime.history.delete_conversation(principal=principal, conversation_id=conversation_id)
+async def delete_conversation(
+    conversation_id: ConversationId, principal: CurrentUser, history: HistoryStoreDep
+) -> Response:
+    await history.delete_conversation(principal=principal, conversation_id=conversation_id)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from chimera.api.deps import CurrentUser, RuntimeDep
+from chimera.api.deps import CurrentUser, UsageStoreDep
 from chimera.models import UsageReport
 
 router = APIRouter(tags=["usage"])
@@ -19,7 +19,7 @@ EARLIEST, LATEST = date(2000, 1, 1), date(9000, 12, 31)  # far from the calendar
 @router.get("/api/usage", response_model=UsageReport)
 async def usage(
     principal: CurrentUser,
-    runtime: RuntimeDep,
+    store: UsageStoreDep,
     from_: Annotated[date | None, Query(alias="from", description="first day, UTC, inclusive")] = None,
     to: Annotated[date | None, Query(description="last day, UTC, inclusive")] = None,
 ) -> UsageReport:
@@ -31,4 +31,4 @@ async def usage(
         raise HTTPException(422, "`from` is after `to`: swap them.")
     if (last_day - first_day).days >= MAX_DAYS:
         raise HTTPException(422, f"Ask for at most {MAX_DAYS} days at a time.")
-    return await runtime.usage.report(principal=principal, first_day=first_day, last_day=last_day)
+    return await store.report(principal=principal, first_day=first_day, last_day=last_day)

@@ -20,9 +20,10 @@ from chimera.chat.background import BackgroundWrites
 from chimera.errors import StoreUnavailable
 from chimera.models import ChatRequest, ConversationContext, Principal, StoredMessage, UsageRecord
 from chimera.providers.base import PromptMessage, TextDelta, Usage
-from chimera.providers.registry import ModelSpec
+from chimera.providers.catalogue import ModelSpec
 from chimera.providers.router import AnswerDiscarded, ModelStarted, NoProviderAvailable, Router, RouterEvent
-from chimera.settings import Settings
+from chimera.settings import ChatSettings
+from chimera.text import storable
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,9 @@ class Turn:
 
 
 class ChatService:
-    def __init__(self, *, store: ChatStore, router: Router, settings: Settings, background: BackgroundWrites) -> None:
+    def __init__(
+        self, *, store: ChatStore, router: Router, settings: ChatSettings, background: BackgroundWrites
+    ) -> None:
         self._store = store
         self._router = router
         self._settings = settings
@@ -141,8 +144,9 @@ class ChatService:
                 elif isinstance(item, TextDelta):
                     if answer.ttft_ms is None:
                         answer.ttft_ms = answer.elapsed_ms()
-                    answer.parts.append(item.text)
-                    yield sse.text_delta(f"t{part}", item.text)
+                    text = storable(item.text)  # what is shown is exactly what is saved
+                    answer.parts.append(text)
+                    yield sse.text_delta(f"t{part}", text)
                 elif isinstance(item, ModelStarted):
                     answer.model, answer.fallback_reason = item.model, item.fallback_reason
                     yield sse.data("model", self._model_facts(answer))

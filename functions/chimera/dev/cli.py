@@ -1,4 +1,5 @@
-"""The `chimera` command: `chimera dev` runs everything on a laptop, `chimera migrate` a database."""
+"""The `chimera` command: `chimera dev` runs everything on a laptop, `chimera migrate` a database,
+`chimera models` checks the model catalogue against what the providers serve."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from chimera.settings import Settings
+from chimera.dev.settings import LocalSettings
+from chimera.settings import ChatSettings
 from chimera.store.migrate import apply_migrations
 
 SIMULATED_KEY = SecretStr("simulated-key-not-secret")
 
 
-def _local_database(settings: Settings) -> str:
+def _local_database(settings: LocalSettings) -> str:
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
     from chimera.dev.embedded_postgres import start_embedded_postgres
@@ -27,9 +29,9 @@ def _local_database(settings: Settings) -> str:
 def dev(host: str, port: int, simulator_port: int) -> None:
     import uvicorn
 
-    from chimera.api.app import create_app
+    from chimera.dev.app import create_local_app
 
-    settings = Settings()
+    settings = LocalSettings()
     database_url = _local_database(settings)
     applied = asyncio.run(apply_migrations(database_url))
     print(f"Migrations: {', '.join(applied) if applied else 'up to date'}")
@@ -52,18 +54,18 @@ def dev(host: str, port: int, simulator_port: int) -> None:
             "chimera_simulated_providers": True,
         }
         print(f"Providers: SIMULATED at {simulator.base_url} (no GROQ_API_KEY or GOOGLE_GENERATIVE_AI_API_KEY set)")
-        print("           answers are made-up words; set a key to talk to a real model")
+        print("           answers are made up; set a key to talk to a real model")
     else:
         configured = [
             n for n, k in (("Groq", settings.groq_api_key), ("Gemini", settings.google_generative_ai_api_key)) if k
         ]
         print(f"Providers: {', '.join(configured)}")
     print(f"Chimera:   http://{host}:{port}/")
-    uvicorn.run(create_app(Settings.model_validate(settings.model_dump() | update)), host=host, port=port)
+    uvicorn.run(create_local_app(LocalSettings.model_validate(settings.model_dump() | update)), host=host, port=port)
 
 
 def migrate() -> None:
-    settings = Settings()
+    settings = ChatSettings()
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set: point it at the database to migrate.")
     applied = asyncio.run(apply_migrations(settings.database_url.get_secret_value()))
@@ -87,6 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     dev_cmd.add_argument("--port", type=int, default=8000)
     dev_cmd.add_argument("--simulator-port", type=int, default=0, help="0 picks a free port")
     commands.add_parser("migrate", help="apply the SQL migrations to DATABASE_URL")
+    commands.add_parser(
+        "models", help="print the model catalogue; with provider keys set, check each id is served (exit 1 if not)"
+    )
     sim_cmd = commands.add_parser("simulator", help="run only the provider simulator")
     sim_cmd.add_argument("--host", default="127.0.0.1")
     sim_cmd.add_argument("--port", type=int, default=8090)
@@ -95,6 +100,10 @@ def main(argv: list[str] | None = None) -> None:
         dev(args.host, args.port, args.simulator_port)
     elif args.command == "migrate":
         migrate()
+    elif args.command == "models":
+        from chimera.dev.models_check import check_models
+
+        raise SystemExit(asyncio.run(check_models(ChatSettings())))
     else:
         simulator(args.host, args.port)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from chimera.providers.registry import ModelSpec
+from chimera.providers.catalogue import ModelSpec
 
 Role = Literal["user", "assistant", "system"]
 
@@ -21,6 +21,11 @@ class PromptMessage:
 @dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Thinking:
+    """The model sent reasoning, not answer text: alive, but nothing to show (or save)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +44,7 @@ class QuotaReport:
     tokens_reset_s: float | None
 
 
-StreamItem = TextDelta | Usage | QuotaReport
+StreamItem = TextDelta | Thinking | Usage | QuotaReport
 
 
 class FailureKind(StrEnum):
@@ -48,6 +53,7 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"  # no token in time
     BAD_RESPONSE = "bad_response"  # a stream we could not parse
     REJECTED = "rejected"  # 4xx other than 429 (bad key, bad request): retrying will not help
+    MODEL_GONE = "model_gone"  # the provider says this model does not exist or was retired
 
 
 RETRYABLE = frozenset({FailureKind.UNAVAILABLE, FailureKind.TIMEOUT, FailureKind.BAD_RESPONSE})
@@ -64,9 +70,11 @@ class ProviderError(Exception):
         detail: str,
         status: int | None = None,
         retry_after_s: float | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(f"{provider}: {kind} ({status}): {detail}")
         self.provider = provider
+        self.code = code  # the provider's own error code, e.g. "model_decommissioned"
         self.kind = kind
         self.detail = detail
         self.status = status
@@ -89,6 +97,14 @@ class ChatProvider(Protocol):
 
         Every failure is raised as ``ProviderError``.
         """
+        ...
+
+    async def prepare(self) -> None:
+        """Whatever the first call needs (an SDK import); awaited outside any first-token deadline."""
+        ...
+
+    async def list_models(self) -> set[str]:
+        """The model ids this provider serves to our key (``chimera models``). Raises ``ProviderError``."""
         ...
 
     async def aclose(self) -> None: ...

@@ -23,8 +23,8 @@ from chimera.providers.base import (
     Usage,
     failure_kind_for_status,
 )
+from chimera.providers.catalogue import ModelSpec
 from chimera.providers.quota_headers import parse_duration_s
-from chimera.providers.registry import ModelSpec
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -60,6 +60,9 @@ class GeminiProvider:
         options = types.HttpOptions(base_url=self._base_url, timeout=int(self._timeout_s * 1000))
         return _Sdk(genai.Client(api_key=self._api_key, http_options=options), types, errors)
 
+    async def prepare(self) -> None:
+        await self._ready()
+
     async def _ready(self) -> _Sdk:
         if self._sdk is None:
             async with self._connecting:  # the first use imports google-genai (~1.6 s): off the loop, once
@@ -70,6 +73,19 @@ class GeminiProvider:
     async def aclose(self) -> None:
         if self._sdk is not None:
             await self._sdk.client.aio.aclose()
+
+    async def list_models(self) -> set[str]:
+        sdk = await self._ready()
+        names: set[str] = set()
+        try:
+            async for model in await sdk.client.aio.models.list():
+                if model.name and "generateContent" in (model.supported_actions or ["generateContent"]):
+                    names.add(model.name.removeprefix("models/"))
+        except sdk.errors.APIError as exc:
+            raise _api_error(self.name, exc) from exc
+        except (aiohttp.ClientError, httpx.HTTPError, OSError) as exc:
+            raise ProviderError(provider=self.name, kind=FailureKind.UNAVAILABLE, detail=type(exc).__name__) from exc
+        return names
 
     async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
         sdk = await self._ready()
@@ -98,13 +114,7 @@ class GeminiProvider:
                         output_tokens=chunk.usage_metadata.candidates_token_count or 0,
                     )
         except sdk.errors.APIError as exc:
-            raise ProviderError(
-                provider=self.name,
-                kind=failure_kind_for_status(exc.code),
-                status=exc.code,
-                detail=exc.message or str(exc.status),
-                retry_after_s=_retry_delay_s(exc.details),
-            ) from exc
+            raise _api_error(self.name, exc) from exc
         except ValueError as exc:  # a chunk that is not JSON
             raise ProviderError(provider=self.name, kind=FailureKind.BAD_RESPONSE, detail="malformed chunk") from exc
         except TimeoutError as exc:
@@ -117,6 +127,20 @@ class GeminiProvider:
         if usage is None or not finished:
             raise ProviderError(provider=self.name, kind=FailureKind.BAD_RESPONSE, detail="stream ended early")
         yield usage
+
+
+def _api_error(provider: str, exc: Any) -> ProviderError:
+    """google-genai's ``APIError`` as ours. A 404 NOT_FOUND names a model Gemini does not serve."""
+    status = str(exc.status or "")
+    kind = FailureKind.MODEL_GONE if exc.code == 404 and status == "NOT_FOUND" else failure_kind_for_status(exc.code)
+    return ProviderError(
+        provider=provider,
+        kind=kind,
+        status=exc.code,
+        detail=exc.message or status,
+        retry_after_s=_retry_delay_s(exc.details),
+        code=status or None,
+    )
 
 
 def _chunk_text(chunk: genai_types.GenerateContentResponse) -> str:

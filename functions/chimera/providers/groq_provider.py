@@ -15,11 +15,12 @@ from chimera.providers.base import (
     ProviderError,
     StreamItem,
     TextDelta,
+    Thinking,
     Usage,
     failure_kind_for_status,
 )
+from chimera.providers.catalogue import ModelSpec
 from chimera.providers.quota_headers import parse_quota_headers, parse_retry_after
-from chimera.providers.registry import ModelSpec
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,20 @@ class GroqProvider:
         )
         self._client = groq.AsyncGroq(api_key=api_key, base_url=base_url, max_retries=0, http_client=http_client)
 
+    async def prepare(self) -> None:
+        """The SDK is imported with this module; nothing to wait for."""
+
     async def aclose(self) -> None:
         await self._client.close()
+
+    async def list_models(self) -> set[str]:
+        try:
+            page = await self._client.models.list()
+        except groq.APIStatusError as exc:
+            raise _status_error(exc) from exc
+        except groq.APIConnectionError as exc:
+            raise ProviderError(provider=self.name, kind=FailureKind.UNAVAILABLE, detail=type(exc).__name__) from exc
+        return {model.id for model in page.data}
 
     async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
         try:
@@ -45,6 +58,7 @@ class GroqProvider:
                 model=model.provider_model,
                 messages=[_to_groq(m) for m in messages],
                 stream=True,
+                reasoning_effort=model.reasoning_effort or groq.omit,
             )
         except groq.APIStatusError as exc:
             raise _status_error(exc) from exc
@@ -61,8 +75,11 @@ class GroqProvider:
         usage: Usage | None = None
         try:
             async for chunk in chunks:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield TextDelta(chunk.choices[0].delta.content)
+                delta = chunk.choices[0].delta if chunk.choices else None
+                if delta is not None and delta.content:
+                    yield TextDelta(delta.content)
+                elif delta is not None and delta.reasoning:
+                    yield Thinking()  # never shown or saved; it tells the deadline the model is alive
                 reported = (chunk.x_groq.usage if chunk.x_groq else None) or chunk.usage
                 if reported is not None:
                     usage = Usage(input_tokens=reported.prompt_tokens, output_tokens=reported.completion_tokens)
@@ -89,12 +106,30 @@ def _to_groq(message: PromptMessage) -> ChatCompletionMessageParam:
     return {"role": "user", "content": message.content}
 
 
+# Groq's codes for a model id it does not serve (400 for a retired one, 404 for an unknown one).
+MODEL_GONE_CODES = frozenset({"model_decommissioned", "model_not_found"})
+
+
 def _status_error(exc: groq.APIStatusError) -> ProviderError:
     headers: Mapping[str, str] = exc.response.headers
+    code = _error_code(exc.body)
+    kind = failure_kind_for_status(exc.status_code)
+    if exc.status_code in (400, 404) and code in MODEL_GONE_CODES:
+        kind = FailureKind.MODEL_GONE
     return ProviderError(
         provider=GroqProvider.name,
-        kind=failure_kind_for_status(exc.status_code),
+        kind=kind,
         status=exc.status_code,
         detail=exc.message,
         retry_after_s=parse_retry_after(headers),
+        code=code,
     )
+
+
+def _error_code(body: object) -> str | None:
+    """The ``code`` of Groq's error body, ``{"error": {"message", "type", "code"}}`` (or its inner object)."""
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error", body)
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None

@@ -1,4 +1,7 @@
-"""Provider health: a small circuit breaker fed by failures and by the quota facts providers send.
+"""Model health: a small circuit breaker fed by failures and by the quota facts providers send.
+
+Kept per provider model (``ModelSpec.health_key``): a provider's limits are per model, and a model
+the provider retired must not take its siblings down with it.
 
 The state transitions are pure functions so they can be tested without a clock or a store; a
 ``HealthStore`` keeps the state (in memory on a laptop, in DynamoDB across Lambda instances).
@@ -14,11 +17,14 @@ from chimera.providers.base import FailureKind, ProviderError, QuotaReport
 FAILURES_TO_OPEN = 3  # consecutive failures before a provider is rested
 OPEN_COOLDOWN_S = 30.0  # how long it rests
 DEFAULT_RATE_LIMIT_COOLDOWN_S = 10.0  # a 429 that did not say how long to wait
+# A model the provider says it does not serve stays out of rotation this long (every instance sees
+# it through the shared store); a fixed catalogue names another id, which starts healthy.
+MODEL_GONE_COOLDOWN_S = 6 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
-class ProviderHealth:
-    provider: str
+class ModelHealth:
+    key: str  # ModelSpec.health_key: "<provider>/<provider model id>"
     cooldown_until: float = 0.0  # epoch seconds; 0 means available
     consecutive_failures: int = 0
     last_failure: str | None = None  # a FailureKind value, for the page and the logs
@@ -26,11 +32,16 @@ class ProviderHealth:
     def available(self, now: float) -> bool:
         return now >= self.cooldown_until
 
+    @property
+    def gone(self) -> bool:
+        """The provider said it does not serve this model (retired, or never existed)."""
+        return self.last_failure == FailureKind.MODEL_GONE.value
+
     def retry_in_s(self, now: float) -> float:
         return max(0.0, self.cooldown_until - now)
 
 
-def after_success(health: ProviderHealth, quota: QuotaReport | None, now: float) -> ProviderHealth:
+def after_success(health: ModelHealth, quota: QuotaReport | None, now: float) -> ModelHealth:
     # A rest that is still running (a spent budget another turn reported) outlives this success.
     cooldown_until = health.cooldown_until if health.cooldown_until > now else 0.0
     if quota is not None:
@@ -42,10 +53,12 @@ def after_success(health: ProviderHealth, quota: QuotaReport | None, now: float)
     return replace(health, cooldown_until=cooldown_until, consecutive_failures=0, last_failure=None)
 
 
-def after_failure(health: ProviderHealth, error: ProviderError, now: float) -> ProviderHealth:
+def after_failure(health: ModelHealth, error: ProviderError, now: float) -> ModelHealth:
     failures = health.consecutive_failures + 1
     cooldown_until = health.cooldown_until
-    if error.kind == FailureKind.RATE_LIMITED:
+    if error.kind == FailureKind.MODEL_GONE:
+        cooldown_until = now + MODEL_GONE_COOLDOWN_S
+    elif error.kind == FailureKind.RATE_LIMITED:
         cooldown_until = now + (error.retry_after_s or DEFAULT_RATE_LIMIT_COOLDOWN_S)
     elif failures >= FAILURES_TO_OPEN:
         cooldown_until = now + OPEN_COOLDOWN_S
@@ -53,6 +66,6 @@ def after_failure(health: ProviderHealth, error: ProviderError, now: float) -> P
 
 
 class HealthStore(Protocol):
-    async def get(self, provider: str) -> ProviderHealth: ...
+    async def get(self, key: str) -> ModelHealth: ...
 
-    async def put(self, health: ProviderHealth) -> None: ...
+    async def put(self, health: ModelHealth) -> None: ...

@@ -12,7 +12,8 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from chimera import observability
 from chimera.providers.base import (
@@ -24,17 +25,26 @@ from chimera.providers.base import (
     QuotaReport,
     StreamItem,
     TextDelta,
+    Thinking,
     Usage,
 )
+from chimera.providers.catalogue import Catalogue, ModelSpec
 from chimera.providers.health import HealthStore, after_failure, after_success
-from chimera.providers.registry import FALLBACK_MODEL, MODELS, PROVIDER_ORDER, ModelSpec
-from chimera.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 # `auto` sends short, plain questions to the small fast model and everything else to the large one.
 AUTO_SHORT_CHARS = 280
 AUTO_SHORT_LINES = 3
+MODEL_GONE_FIX = "update CHIMERA_MODELS_FILE (see `chimera models`)"
+
+
+class RouterSettings(Protocol):
+    provider_attempts: int
+    retry_base_delay_s: float
+    max_retry_after_wait_s: float
+    first_token_timeout_s: float
+    stream_idle_timeout_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +74,51 @@ class NoProviderAvailable(Exception):
         self.retry_in_s = retry_in_s
 
 
-def auto_model(message: str) -> str:
+def auto_model(catalogue: Catalogue, message: str) -> str:
     plain = len(message) <= AUTO_SHORT_CHARS and message.count("\n") < AUTO_SHORT_LINES and "```" not in message
-    return "groq-llama-8b" if plain else "groq-llama-70b"
+    return catalogue.routing.auto_small if plain else catalogue.routing.auto_large
 
 
-def plan(choice: str, message: str, available_providers: set[str]) -> list[ModelSpec]:
-    """The chosen model first, then one model of each other provider in Groq → Gemini order."""
-    first = MODELS[auto_model(message) if choice == "auto" else choice]
-    chain = [first] + [MODELS[FALLBACK_MODEL[p]] for p in PROVIDER_ORDER if p != first.provider]
+def auto_description(catalogue: Catalogue) -> str:
+    small, large = catalogue.spec(catalogue.routing.auto_small), catalogue.spec(catalogue.routing.auto_large)
+    return (
+        f"Short plain questions go to {small.label}, everything else to {large.label}; "
+        "another model steps in if one fails."
+    )
+
+
+def plan(catalogue: Catalogue, choice: str, message: str, available_providers: set[str]) -> list[ModelSpec]:
+    """The chosen model, its provider's fallback model, then one model of each other provider.
+
+    The same-provider fallback is only asked when the chosen model itself is gone (``Router.stream``):
+    for an outage or a rate limit the other provider is the better bet.
+    """
+    routing = catalogue.routing
+    first = catalogue.spec(auto_model(catalogue, message) if choice == "auto" else choice)
+    chain = [first]
+    for provider in (first.provider, *routing.provider_order):
+        key = routing.fallback.get(provider)
+        if key is not None and all(spec.key != key for spec in chain):
+            chain.append(catalogue.spec(key))
     return [spec for spec in chain if spec.provider in available_providers]
+
+
+@dataclass(slots=True)
+class _Attempts:
+    """What went wrong so far in one turn, for the next decision and for the person."""
+
+    failures: list[tuple[ModelSpec, ProviderError]] = field(default_factory=list)
+    resting: dict[str, tuple[ModelSpec, float, bool]] = field(default_factory=dict)  # key -> spec, wait, gone
+
+    def gone(self, spec: ModelSpec) -> bool:
+        return any(s.key == spec.key and e.kind == FailureKind.MODEL_GONE for s, e in self.failures) or (
+            spec.key in self.resting and self.resting[spec.key][2]
+        )
+
+    def skip_sibling(self, spec: ModelSpec, earlier: list[ModelSpec]) -> bool:
+        """Another model of a provider already tried is worth asking only if that one is gone."""
+        same = [s for s in earlier if s.provider == spec.provider]
+        return bool(same) and not any(self.gone(s) for s in same)
 
 
 class Router:
@@ -82,26 +127,36 @@ class Router:
         *,
         providers: Mapping[str, ChatProvider],
         health: HealthStore,
-        settings: Settings,
+        settings: RouterSettings,
+        catalogue: Catalogue,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._providers = providers
         self._health = health
         self._settings = settings
+        self._catalogue = catalogue
         self._clock = clock
 
+    @property
+    def catalogue(self) -> Catalogue:
+        return self._catalogue
+
     async def stream(self, *, choice: str, messages: list[PromptMessage]) -> AsyncGenerator[RouterEvent]:
-        chain = plan(choice, messages[-1].content, set(self._providers))
+        chain = plan(self._catalogue, choice, messages[-1].content, set(self._providers))
         if not chain:
             raise NoProviderAvailable("No AI provider is configured on this server.")
-        failures: list[ProviderError] = []
-        resting: dict[str, float] = {}  # provider -> seconds until it may be asked again
+        attempts = _Attempts()
         text_sent = False
-        for spec in chain:
-            health = await self._health.get(spec.provider)
-            if not health.available(self._clock()):
-                resting[spec.provider] = health.retry_in_s(self._clock())
+        for index, spec in enumerate(chain):
+            if attempts.skip_sibling(spec, chain[:index]):
                 continue
+            health = await self._health.get(spec.health_key)
+            if not health.available(self._clock()):
+                attempts.resting[spec.key] = (spec, health.retry_in_s(self._clock()), health.gone)
+                continue
+            # An SDK's first use (google-genai's ~1.6 s import) is not the model being slow:
+            # it happens here, before any first-token deadline starts.
+            await self._providers[spec.provider].prepare()
             for attempt in range(self._settings.provider_attempts):
                 started = False
                 quota: QuotaReport | None = None
@@ -110,29 +165,42 @@ class Router:
                         if isinstance(item, QuotaReport):
                             quota = item  # recorded with the success, in one health update
                             continue
+                        if isinstance(item, Thinking):
+                            continue  # alive (the deadline saw it), but nothing to show
                         if not started:
                             started = True
-                            reason = _fallback_reason(failures, resting) if spec is not chain[0] else None
+                            reason = _fallback_reason(attempts) if index else None
                             if text_sent:
                                 yield AnswerDiscarded(reason=reason or "the provider failed mid-answer")
                             yield ModelStarted(model=spec, fallback_reason=reason)
                         text_sent = text_sent or isinstance(item, TextDelta)
                         yield item
-                    await self._record(spec.provider, quota=quota)
+                    await self._record(spec, quota=quota)
                     return
                 except ProviderError as error:
-                    logger.warning(
-                        "provider failed",
-                        extra={"provider": spec.provider, "kind": error.kind.value, "status": error.status},
-                    )
-                    failures.append(error)
-                    observability.record_provider_error(provider=spec.provider, kind=error.kind.value)
-                    await self._record(spec.provider, error=error)
+                    self._report(spec, error)
+                    attempts.failures.append((spec, error))
+                    await self._record(spec, error=error)
                     delay = None if started else self._retry_delay(error, attempt)
                     if delay is None:
                         break
                     await asyncio.sleep(delay)
-        raise _exhausted(failures, resting)
+        raise _exhausted(attempts)
+
+    @staticmethod
+    def _report(spec: ModelSpec, error: ProviderError) -> None:
+        observability.record_provider_error(provider=spec.provider, kind=error.kind.value)
+        facts = {"provider": spec.provider, "model": spec.key, "providerModel": spec.provider_model}
+        if error.kind == FailureKind.MODEL_GONE:
+            # Loud: every turn that chose this model is now a fallback until the catalogue changes.
+            logger.error(
+                "the provider does not serve this model; %s",
+                MODEL_GONE_FIX,
+                extra=facts | {"status": error.status, "code": error.code, "fix": MODEL_GONE_FIX},
+            )
+            observability.record_model_gone(provider=spec.provider, provider_model=spec.provider_model)
+        else:
+            logger.warning("provider failed", extra=facts | {"kind": error.kind.value, "status": error.status})
 
     async def _guarded(self, spec: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
         """The provider's stream with a first-token deadline and an idle deadline between tokens."""
@@ -149,7 +217,7 @@ class Router:
                     raise ProviderError(
                         provider=spec.provider, kind=FailureKind.TIMEOUT, detail=f"no token in {timeout:g} s"
                     ) from exc
-                if isinstance(item, TextDelta):
+                if isinstance(item, TextDelta | Thinking):  # the model is answering: idle deadline from now on
                     timeout = self._settings.stream_idle_timeout_s
                 yield item
         finally:
@@ -167,60 +235,67 @@ class Router:
         return None
 
     async def _record(
-        self, provider: str, *, error: ProviderError | None = None, quota: QuotaReport | None = None
+        self, spec: ModelSpec, *, error: ProviderError | None = None, quota: QuotaReport | None = None
     ) -> None:
-        health = await self._health.get(provider)
+        health = await self._health.get(spec.health_key)
         now = self._clock()
         updated = after_failure(health, error, now) if error else after_success(health, quota, now)
         if updated != health:
             await self._health.put(updated)
 
 
-_PROVIDER_NAMES = {"groq": "Groq", "gemini": "Gemini"}
 _FAILURE_WORDS = {
     FailureKind.RATE_LIMITED: "is at its rate limit",
     FailureKind.UNAVAILABLE: "is unavailable",
     FailureKind.TIMEOUT: "did not answer in time",
     FailureKind.BAD_RESPONSE: "sent a broken answer",
     FailureKind.REJECTED: "refused the request",
+    FailureKind.MODEL_GONE: "is no longer offered by its provider",
 }
 
 
-def _pretty(provider: str) -> str:
-    return _PROVIDER_NAMES.get(provider, provider)
+def _describe(spec: ModelSpec, error: ProviderError) -> str:
+    return f"{spec.label} {_FAILURE_WORDS[error.kind]}"
 
 
-def _describe(error: ProviderError) -> str:
-    return f"{_pretty(error.provider)} {_FAILURE_WORDS[error.kind]}"
+def _describe_resting(spec: ModelSpec, gone: bool) -> str:
+    return (
+        f"{spec.label} {_FAILURE_WORDS[FailureKind.MODEL_GONE] if gone else 'is resting after errors or rate limits'}"
+    )
 
 
-def _fallback_reason(failures: list[ProviderError], resting: dict[str, float]) -> str | None:
-    if failures:
-        return _describe(failures[-1])
-    if resting:
-        return f"{_pretty(next(iter(resting)))} is resting after errors or rate limits"
+def _fallback_reason(attempts: _Attempts) -> str | None:
+    if attempts.failures:
+        return _describe(*attempts.failures[-1])
+    if attempts.resting:
+        spec, _, gone = next(iter(attempts.resting.values()))
+        return _describe_resting(spec, gone)
     return None
 
 
-def _exhausted(failures: list[ProviderError], resting: dict[str, float]) -> NoProviderAvailable:
+def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
     """One sentence a person can act on: what went wrong and when to try again."""
-    waits = list(resting.values()) + [
+    failures = [error for _, error in attempts.failures]
+    waits = [wait for _, wait, gone in attempts.resting.values() if not gone] + [
         e.retry_after_s for e in failures if e.kind == FailureKind.RATE_LIMITED and e.retry_after_s
     ]
-    rate_limited = bool(resting) or any(e.kind == FailureKind.RATE_LIMITED for e in failures)
+    rate_limited = any(not gone for _, _, gone in attempts.resting.values()) or any(
+        e.kind == FailureKind.RATE_LIMITED for e in failures
+    )
     retry_in = min(waits) if waits else None
     when = f"in about {max(1, round(retry_in))} seconds" if retry_in else "in a moment"
-    if rate_limited and all(e.kind == FailureKind.RATE_LIMITED for e in failures):
+    any_gone = any(gone for _, _, gone in attempts.resting.values())
+    if rate_limited and not any_gone and all(e.kind == FailureKind.RATE_LIMITED for e in failures):
         return NoProviderAvailable(
             f"The AI providers are at their free-tier limits right now. Please try again {when}.",
             retry_in_s=retry_in,
         )
     seen: dict[str, str] = {}
-    for error in failures:
-        seen[error.provider] = _describe(error)
-    for provider in resting:
-        seen.setdefault(provider, f"{_pretty(provider)} is resting after errors or rate limits")
+    for spec, error in attempts.failures:
+        seen[spec.key] = _describe(spec, error)
+    for spec, _, gone in attempts.resting.values():
+        seen.setdefault(spec.key, _describe_resting(spec, gone))
     return NoProviderAvailable(
-        f"No AI provider could answer ({'; '.join(seen.values())}). Please try again {when}.",
+        f"No AI model could answer ({'; '.join(seen.values())}). Please try again {when}.",
         retry_in_s=retry_in,
     )

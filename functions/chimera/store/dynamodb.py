@@ -1,6 +1,6 @@
 """Runtime state shared by every Lambda instance through one DynamoDB table.
 
-Items: `provider#<name>` for provider health, `rate#<user>#<minute>` for rate-limit windows.
+Items: `model#<provider>/<model id>` for model health, `rate#<user>#<minute>` for rate-limit windows.
 
 Reads are cached in-process for about a second, so the hot path almost never touches the table;
 boto3 is synchronous, so every call runs in a worker thread, never on the event loop. Health is
@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chimera.providers.health import ProviderHealth
+from chimera.providers.health import ModelHealth
 from chimera.providers.rate_limit import WINDOW_S, window_of
 
 logger = logging.getLogger(__name__)
@@ -30,40 +30,40 @@ class DynamoHealthStore:
     def __init__(self, *, table_name: str, client: Any = None) -> None:
         self._table = table_name
         self._client = client or boto3.client("dynamodb")
-        self._cache: dict[str, tuple[float, ProviderHealth]] = {}
+        self._cache: dict[str, tuple[float, ModelHealth]] = {}
 
-    async def get(self, provider: str) -> ProviderHealth:
-        cached = self._cache.get(provider)
+    async def get(self, key: str) -> ModelHealth:
+        cached = self._cache.get(key)
         if cached is not None and time.monotonic() - cached[0] < CACHE_S:
             return cached[1]
-        health = await asyncio.to_thread(self._read, provider)
+        health = await asyncio.to_thread(self._read, key)
         if health is None:  # the table failed us: keep what we had, or assume healthy
-            health = cached[1] if cached else ProviderHealth(provider=provider)
-        self._cache[provider] = (time.monotonic(), health)
+            health = cached[1] if cached else ModelHealth(key=key)
+        self._cache[key] = (time.monotonic(), health)
         return health
 
-    async def put(self, health: ProviderHealth) -> None:
-        self._cache[health.provider] = (time.monotonic(), health)
+    async def put(self, health: ModelHealth) -> None:
+        self._cache[health.key] = (time.monotonic(), health)
         await asyncio.to_thread(self._write, health)
 
-    def _read(self, provider: str) -> ProviderHealth | None:
+    def _read(self, key: str) -> ModelHealth | None:
         try:
-            item = self._client.get_item(TableName=self._table, Key={"pk": {"S": f"provider#{provider}"}}).get("Item")
+            item = self._client.get_item(TableName=self._table, Key={"pk": {"S": f"model#{key}"}}).get("Item")
         except (BotoCoreError, ClientError) as exc:
             logger.warning("health table read failed", extra={"error": type(exc).__name__})
             return None
         if item is None:
-            return ProviderHealth(provider=provider)
-        return ProviderHealth(
-            provider=provider,
+            return ModelHealth(key=key)
+        return ModelHealth(
+            key=key,
             cooldown_until=float(item["cooldown_until"]["N"]),
             consecutive_failures=int(item["consecutive_failures"]["N"]),
             last_failure=item.get("last_failure", {}).get("S"),
         )
 
-    def _write(self, health: ProviderHealth) -> None:
+    def _write(self, health: ModelHealth) -> None:
         item = {
-            "pk": {"S": f"provider#{health.provider}"},
+            "pk": {"S": f"model#{health.key}"},
             "cooldown_until": {"N": repr(health.cooldown_until)},
             "consecutive_failures": {"N": str(health.consecutive_failures)},
             "expires_at": {"N": str(int(max(health.cooldown_until, time.time()) + KEEP_S))},

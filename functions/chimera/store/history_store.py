@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from chimera.errors import ConversationNotFound, InvalidCursor
-from chimera.models import ConversationDetail, ConversationPage, ConversationSummary, MessagePublic, Principal
+from chimera.models import (
+    CONVERSATION_ID_PATTERN,
+    ConversationDetail,
+    ConversationPage,
+    ConversationSummary,
+    MessagePublic,
+    Principal,
+)
 from chimera.store.postgres import as_person
 
 PREVIEW_CHARS = 120
@@ -36,13 +44,27 @@ def encode_cursor(updated_at: datetime, conversation_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_CONVERSATION_ID = re.compile(CONVERSATION_ID_PATTERN)
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (updated_at, id) a cursor we gave out points after. Anything else is ``InvalidCursor``.
+
+    Everything is checked before it can reach Postgres: a crafted cursor may carry a NUL or a lone
+    surrogate, which would make the query itself fail.
+    """
+    refused = InvalidCursor("The cursor is not one this API gave out; start from the first page.")
+    if not _BASE64URL.fullmatch(cursor):
+        raise refused
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        updated_at, conversation_id = json.loads(raw)
-        return datetime.fromisoformat(updated_at), str(conversation_id)
+        updated_at, conversation_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = datetime.fromisoformat(updated_at)
     except (ValueError, TypeError) as exc:
-        raise InvalidCursor("The cursor is not one this API gave out; start from the first page.") from exc
+        raise refused from exc
+    if not isinstance(conversation_id, str) or not _CONVERSATION_ID.fullmatch(conversation_id) or after.tzinfo is None:
+        raise refused
+    return after, conversation_id
 
 
 class PostgresHistoryStore:

@@ -1,4 +1,4 @@
-"""Runtime state for one process (a laptop, a test): provider health and rate-limit windows.
+"""Runtime state for one process (a laptop, a test): model health and rate-limit windows.
 
 In AWS, `chimera.store.dynamodb` shares the same state across Lambda instances.
 """
@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import time
 
-from chimera.providers.health import ProviderHealth
+from chimera.providers.health import ModelHealth
 from chimera.providers.rate_limit import window_of
 
 
 class MemoryHealthStore:
     def __init__(self) -> None:
-        self._state: dict[str, ProviderHealth] = {}
+        self._state: dict[str, ModelHealth] = {}
 
-    async def get(self, provider: str) -> ProviderHealth:
-        return self._state.get(provider) or ProviderHealth(provider=provider)
+    async def get(self, key: str) -> ModelHealth:
+        return self._state.get(key) or ModelHealth(key=key)
 
-    async def put(self, health: ProviderHealth) -> None:
-        self._state[health.provider] = health
+    async def put(self, health: ModelHealth) -> None:
+        self._state[health.key] = health
 
     def clear(self) -> None:
         self._state.clear()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from chimera.api.deps import RuntimeDep
 from chimera.dev.local_identity import TOKEN_TTL_S, issue_token
+from chimera.dev.settings import LocalSettings
 
 router = APIRouter(tags=["local development"])
 
@@ -23,8 +23,8 @@ class DevToken(BaseModel):
 
 
 @router.post("/api/dev/token", response_model=DevToken)
-async def dev_token(runtime: RuntimeDep) -> DevToken:
-    settings = runtime.settings
+async def dev_token(request: Request) -> DevToken:
+    settings: LocalSettings = request.app.state.local_settings
     assert settings.supabase_jwt_secret is not None  # chimera dev always sets the local secret
     user_id = settings.chimera_local_user_id
     token = issue_token(settings.supabase_jwt_secret.get_secret_value(), user_id, audience=settings.jwt_audience)
