@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "layers" / "build"
 # Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels fit.
 PLATFORMS = {"arm64": "aarch64-manylinux_2_28", "x86_64": "x86_64-manylinux_2_28"}
-PYTHON_VERSION = "3.14"  # matches infra.constants.PYTHON_RUNTIME
+PYTHON_VERSION = "3.13"  # matches infra.constants.PYTHON_RUNTIME (python3.13)
 # Provided by the Lambda Python runtime itself, or only needed on a laptop.
 LEAVE_OUT = ("boto3", "botocore", "s3transfer", "jmespath")
 PRUNE_DIRS = ("__pycache__", "tests", "test")

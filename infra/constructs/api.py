@@ -1,7 +1,8 @@
 """The functions, their dependency layer, the chat Function URL and the HTTP API.
 
-Each function gets only its own routes, secrets and permissions: chat can read the provider keys
-and write provider health; history and usage can read the database secret and nothing else.
+Each function gets only its own routes, secrets and permissions: chat reads the app, provider and
+origin secrets and writes the runtime-state table; history and usage read the app and origin
+secrets and nothing else.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from constructs import Construct
 from infra import constants, nag
 from infra.config import DeployConfig
 
-CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "chimera/dev/simulator.py", "chimera/dev/embedded_postgres.py"]
+# chimera/dev (CLI, simulator, embedded Postgres, dev-token route) is laptop tooling: never shipped.
+CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "chimera/dev"]
 
 
 class ChimeraApi(Construct):
@@ -31,9 +33,10 @@ class ChimeraApi(Construct):
         construct_id: str,
         *,
         config: DeployConfig,
-        health_table: aws_dynamodb.ITableV2,
+        state_table: aws_dynamodb.ITableV2,
         app_secret: aws_secretsmanager.ISecret,
         provider_secret: aws_secretsmanager.ISecret,
+        origin_secret: aws_secretsmanager.ISecret,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -50,9 +53,11 @@ class ChimeraApi(Construct):
             "CHIMERA_STAGE": "prod",
             "CHIMERA_SERVE_FRONTEND": "false",
             "CHIMERA_EMIT_METRICS": "true",
-            "CHIMERA_CORS_ORIGINS": ",".join(config.allowed_origins),
             "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": "Chimera",
+            # Declared for `sam local --env-vars`; empty means unset, and the secrets fill them in AWS.
+            **dict.fromkeys(constants.SAM_OVERRIDABLE, ""),
+            "SUPABASE_URL": config.supabase_url,
         }
 
         self.chat = self._function(
@@ -66,8 +71,11 @@ class ChimeraApi(Construct):
                 "AWS_LWA_INVOKE_MODE": "response_stream",
                 "AWS_LWA_READINESS_CHECK_PROTOCOL": "tcp",  # ready once uvicorn listens
                 "PORT": str(constants.WEB_ADAPTER_PORT),
-                "CHIMERA_HEALTH_TABLE": health_table.table_name,
-                "CHIMERA_SECRET_IDS": f"{app_secret.secret_arn},{provider_secret.secret_arn}",
+                # The app's CORSMiddleware owns CORS on the Function URL (none is configured on
+                # the URL itself: two owners would send the headers twice).
+                "CHIMERA_CORS_ORIGINS": ",".join(config.allowed_origins),
+                "CHIMERA_STATE_TABLE": state_table.table_name,
+                "CHIMERA_SECRET_IDS": ",".join(s.secret_arn for s in (app_secret, provider_secret, origin_secret)),
             },
             layers=[self._web_adapter_layer()],
             reserved_concurrency=config.chat_reserved_concurrency,
@@ -79,19 +87,19 @@ class ChimeraApi(Construct):
                 handler=f"{name.lower()}.handler",
                 memory_mb=constants.API_MEMORY_MB,
                 timeout=constants.API_TIMEOUT,
-                environment=common_env | {"CHIMERA_SECRET_IDS": app_secret.secret_arn},
+                environment=common_env
+                | {"CHIMERA_SECRET_IDS": ",".join(s.secret_arn for s in (app_secret, origin_secret))},
             )
             for name in ("History", "Usage")
         )
 
         # Least privilege, granted where the resources meet.
-        health_table.grant_read_write_data(self.chat)
+        state_table.grant_read_write_data(self.chat)
         provider_secret.grant_read(self.chat)
         for function in (self.chat, self.history, self.usage):
             app_secret.grant_read(function)
+            origin_secret.grant_read(function)
 
-        # Streaming needs a Function URL in RESPONSE_STREAM mode. Auth NONE: browsers cannot sign
-        # requests, so the app verifies the Supabase token itself, exactly as on every route.
         self.chat_url = self.chat.add_function_url(
             auth_type=aws_lambda.FunctionUrlAuthType.NONE,
             invoke_mode=aws_lambda.InvokeMode.RESPONSE_STREAM,
@@ -110,6 +118,12 @@ class ChimeraApi(Construct):
                 function,
                 "AwsSolutions-IAM5[Resource::*]",
                 "X-Ray's PutTraceSegments and PutTelemetryRecords accept no resource narrower than *.",
+            )
+            nag.accept(
+                function,
+                "AwsSolutions-L1",
+                "python3.13 on purpose: the tests run on the runtime's minor version and these "
+                "machines have 3.13; Lambda supports it until 2029-06-30 (Lambda runtimes page, read 2026-11).",
             )
         nag.accept(
             self.http_api,
@@ -130,7 +144,7 @@ class ChimeraApi(Construct):
         reserved_concurrency: int | None = None,
     ) -> aws_lambda.Function:
         log_group = aws_logs.LogGroup(self, f"{name}Logs", retention=aws_logs.RetentionDays.ONE_MONTH)
-        return aws_lambda.Function(
+        function = aws_lambda.Function(
             self,
             name,
             runtime=constants.PYTHON_RUNTIME,
@@ -146,17 +160,35 @@ class ChimeraApi(Construct):
             log_group=log_group,
             description=f"Chimera {name.lower()} ({self._config.stage})",
         )
+        # A fixed logical id: the name `sam local invoke` takes (constants.FUNCTION_LOGICAL_IDS).
+        cfn_function = function.node.default_child
+        assert isinstance(cfn_function, aws_lambda.CfnFunction)
+        cfn_function.override_logical_id(constants.FUNCTION_LOGICAL_IDS[name])
+        return function
 
     def _web_adapter_layer(self) -> aws_lambda.ILayerVersion:
-        region = Stack.of(self).region
-        arn = (
-            f"arn:aws:lambda:{region}:{constants.WEB_ADAPTER_ACCOUNT}:layer:"
+        # Env-agnostic synth leaves the region to CloudFormation (${AWS::Region}).
+        arn = self._config.web_adapter_layer_arn or (
+            f"arn:aws:lambda:{Stack.of(self).region}:{constants.WEB_ADAPTER_ACCOUNT}:layer:"
             f"{constants.WEB_ADAPTER_LAYER}:{constants.WEB_ADAPTER_VERSION}"
         )
         return aws_lambda.LayerVersion.from_layer_version_arn(self, "WebAdapter", arn)
 
     def _http_api(self) -> aws_apigatewayv2.HttpApi:
-        api = aws_apigatewayv2.HttpApi(self, "HttpApi", description="Chimera history and usage")
+        # API Gateway owns CORS here: it answers preflight itself and ignores CORS headers from the
+        # integration (API Gateway Developer Guide, "Configure CORS for HTTP APIs", read 2026-11).
+        origins = self._config.allowed_origins
+        cors = (
+            aws_apigatewayv2.CorsPreflightOptions(
+                allow_origins=list(origins),
+                allow_methods=[aws_apigatewayv2.CorsHttpMethod(m) for m in constants.CORS_METHODS],
+                allow_headers=list(constants.CORS_HEADERS),
+                max_age=constants.CORS_MAX_AGE,
+            )
+            if origins
+            else None
+        )
+        api = aws_apigatewayv2.HttpApi(self, "HttpApi", description="Chimera history and usage", cors_preflight=cors)
         access_logs = aws_logs.LogGroup(self, "HttpApiAccessLogs", retention=aws_logs.RetentionDays.ONE_MONTH)
         stage = api.default_stage
         assert stage is not None

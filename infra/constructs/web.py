@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aws_cdk import (
     Duration,
+    Fn,
     RemovalPolicy,
     Stack,
+    Token,
     aws_apigatewayv2,
     aws_certificatemanager,
     aws_cloudfront,
@@ -29,6 +31,7 @@ class ChimeraWeb(Construct):
         config: DeployConfig,
         chat_url: aws_lambda.IFunctionUrl,
         http_api: aws_apigatewayv2.IHttpApi,
+        origin_secret_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
         logs = aws_s3.Bucket(
@@ -53,10 +56,27 @@ class ChimeraWeb(Construct):
             removal_policy=RemovalPolicy.DESTROY,
             auto_delete_objects=True,
         )
+        # Both API origins get the origin secret as a header; the functions refuse requests without
+        # it. A `secretsmanager` dynamic reference works in any resource property and CloudFormation
+        # resolves it at deploy, so the value is in no template (CloudFormation User Guide, "Get a
+        # secret or secret value from Secrets Manager", read 2026-11). Fn.join because the ARN is a
+        # token imported from the Data stack.
+        origin_header = {
+            constants.ORIGIN_HEADER: Fn.join(
+                "",
+                [
+                    "{{resolve:secretsmanager:",
+                    origin_secret_arn,
+                    f":SecretString:{constants.ORIGIN_SECRET_KEY}}}}}",
+                ],
+            )
+        }
         no_cache = aws_cloudfront.CachePolicy.CACHING_DISABLED
         forward_all = aws_cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER
         chat = aws_cloudfront.BehaviorOptions(
-            origin=aws_cloudfront_origins.FunctionUrlOrigin(chat_url, read_timeout=Duration.seconds(60)),
+            origin=aws_cloudfront_origins.FunctionUrlOrigin(
+                chat_url, read_timeout=Duration.seconds(60), custom_headers=origin_header
+            ),
             viewer_protocol_policy=aws_cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
             allowed_methods=aws_cloudfront.AllowedMethods.ALLOW_ALL,
             cache_policy=no_cache,
@@ -65,7 +85,7 @@ class ChimeraWeb(Construct):
         )
         api_domain = f"{http_api.api_id}.execute-api.{http_api.stack.region}.amazonaws.com"
         api = aws_cloudfront.BehaviorOptions(
-            origin=aws_cloudfront_origins.HttpOrigin(api_domain),
+            origin=aws_cloudfront_origins.HttpOrigin(api_domain, custom_headers=origin_header),
             viewer_protocol_policy=aws_cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
             allowed_methods=aws_cloudfront.AllowedMethods.ALLOW_ALL,
             cache_policy=no_cache,
@@ -120,19 +140,24 @@ class ChimeraWeb(Construct):
             )
 
 
-CDK_ASSETS = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
+def _cdk_assets(stack: Stack) -> str:
+    """The bootstrap assets bucket as cdk-nag prints it: a known account or region appears literally."""
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    return f"arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-{account}-{region}/*"
 
 
 def accept_bucket_deployment_findings(stack: Stack, *, page_bucket: aws_s3.IBucket) -> None:
     """The page upload runs in a Lambda that CDK owns; its role and runtime are CDK's choice."""
     page = stack.get_logical_id(page_bucket.node.default_child)  # type: ignore[arg-type]
+    cdk_assets = _cdk_assets(stack)
     copy_anything = "CDK's BucketDeployment handler reads the page asset and replaces the page bucket's objects."
     findings = {
         nag.BASIC_EXECUTION_ROLE: "CDK's BucketDeployment handler uses the basic execution role for its logs.",
         "AwsSolutions-L1": "CDK pins the BucketDeployment handler's runtime.",
         "AwsSolutions-IAM5[Resource::*]": "CDK's BucketDeployment handler invalidates the distribution (no ARN form).",
         f"AwsSolutions-IAM5[Resource::<{page}.Arn>/*]": copy_anything,
-        f"AwsSolutions-IAM5[Resource::{CDK_ASSETS}]": copy_anything,
+        f"AwsSolutions-IAM5[Resource::{cdk_assets}]": copy_anything,
         **{
             f"AwsSolutions-IAM5[Action::s3:{action}*]": copy_anything
             for action in ("GetObject", "GetBucket", "List", "DeleteObject", "Abort")
