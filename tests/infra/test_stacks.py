@@ -19,6 +19,7 @@ from tests.support.templates import (
     data_exports,
     function_environment,
     function_named,
+    resolve_environment,
     resources,
     secret_arn_refs,
     synth_app,
@@ -172,6 +173,16 @@ def test_each_function_is_told_its_secrets_table_and_settings(synthesized: Synth
         else:
             assert "CHIMERA_STATE_TABLE" not in env and "CHIMERA_CORS_ORIGINS" not in env
         assert "CHIMERA_HEALTH_TABLE" not in env
+
+
+def test_a_function_environment_resolves_to_plain_settings(synthesized: Synth) -> None:
+    values = {"app": "arn:app", "providers": "arn:providers", "origin": "arn:origin", "state_table": "state"}
+    exports = data_exports(synthesized.templates)
+    chat = resolve_environment(function_environment(synthesized.templates["api"], "Chimera chat"), exports, values)
+    assert chat["CHIMERA_SECRET_IDS"] == "arn:app,arn:providers,arn:origin"
+    assert chat["CHIMERA_STATE_TABLE"] == "state"
+    usage = resolve_environment(function_environment(synthesized.templates["api"], "Chimera usage"), exports, values)
+    assert usage["CHIMERA_SECRET_IDS"] == "arn:app,arn:origin"
 
 
 def test_each_function_gets_only_what_it_needs(synthesized: Synth) -> None:
