@@ -10,12 +10,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 from chimera.providers.base import Role
 from chimera.providers.catalogue import ModelChoice
 from chimera.text import has_unstorable
 
 MAX_MESSAGE_CHARS = 16_000
+# Something that is not blank, and no NUL (Postgres text cannot hold it). Documented in the
+# OpenAPI schema so clients know what is accepted; enforced by validators with kinder sentences.
+STORABLE_TEXT: JsonDict = {"pattern": r"^[^\x00]*\S[^\x00]*$"}
 CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]+$"  # what we hand out (UUIDs), and nothing odd
 
 
@@ -39,7 +43,7 @@ class Principal:
 class ChatRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, json_schema_extra=STORABLE_TEXT)
     conversation_id: str | None = Field(
         default=None, alias="conversationId", min_length=1, max_length=64, pattern=CONVERSATION_ID_PATTERN
     )
@@ -119,7 +123,7 @@ class ConversationDetail(PublicModel):
 class ConversationRename(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra=STORABLE_TEXT)
 
     @field_validator("title")
     @classmethod

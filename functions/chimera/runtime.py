@@ -208,9 +208,7 @@ class RuntimeHolder:
 
     async def _resolve(self) -> None:
         if self._resolved is None:
-            # After a refusal, read the secrets afresh: someone may have filled them in.
-            refetch = self._refused is not None
-            self._resolved = await asyncio.to_thread(with_secrets, self._settings, force_fetch=refetch)
+            self._resolved = await asyncio.to_thread(with_secrets, self._settings)
 
     async def _start(self) -> None:
         if self._runtime is None:

@@ -1,4 +1,6 @@
-"""Secret settings from AWS Secrets Manager, read through Powertools parameters (cached).
+"""Secret settings from AWS Secrets Manager, read through Powertools parameters.
+
+Read when a function starts (and again while it is not configured yet), never per request.
 
 Each secret is a JSON object whose keys are the environment variable names of the settings they
 fill. A function takes only the keys its own settings model has (history never holds a provider
@@ -25,25 +27,28 @@ SECRET_SETTINGS = {
     "GOOGLE_GENERATIVE_AI_API_KEY": "google_generative_ai_api_key",
     "CHIMERA_ORIGIN_SECRET": "chimera_origin_secret",
 }
-CACHE_S = 300
 
 
-def with_secrets[SettingsT: CoreSettings](settings: SettingsT, *, force_fetch: bool = False) -> SettingsT:
+def with_secrets[SettingsT: CoreSettings](settings: SettingsT) -> SettingsT:
     """``settings`` with the values of ``CHIMERA_SECRET_IDS`` filled in (blocking: run it in a thread).
 
     Raises ``NotConfigured`` with a sentence when a secret cannot be read or is not a JSON object.
     """
     if not settings.chimera_secret_ids:
         return settings
-    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from aws_lambda_powertools.utilities.parameters.exceptions import TransformParameterError
+
+    # A provider of our own, not Powertools' process-wide default: its boto3 client is made now,
+    # from the environment as it is now (region, endpoint), and nothing else shares its cache.
+    provider = SecretsProvider()
 
     fields = type(settings).model_fields
     update: dict[str, object] = {}
     for secret_id in settings.chimera_secret_ids:
         name = secret_name(secret_id)
         try:
-            values = parameters.get_secret(secret_id, transform="json", max_age=CACHE_S, force_fetch=force_fetch)
+            values = provider.get(secret_id, transform="json")
         except TransformParameterError as exc:
             raise NotConfigured(f'The secret {name} is not a JSON object; put {{"KEY": "value"}} in it.') from exc
         except Exception as exc:  # boto3's errors: missing secret, no permission, no network

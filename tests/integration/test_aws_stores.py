@@ -138,7 +138,7 @@ def test_a_function_takes_only_the_keys_its_settings_have(aws: None) -> None:
     )
     history = with_secrets(HistorySettings(_env_file=None, chimera_secret_ids="chimera/history-app"))  # type: ignore[call-arg]
     assert history.missing() == [
-        "Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/app."
+        "Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/history-app."
     ]
     assert not hasattr(history, "groq_api_key")
 

@@ -37,7 +37,7 @@ def test_answer_streams_in_order_and_is_saved_with_usage(client: httpx.Client, d
     assert model == {
         "model": "groq-llama-70b",
         "provider": "groq",
-        "providerModel": "llama-3.3-70b-versatile",
+        "providerModel": "openai/gpt-oss-120b",
         "simulated": True,
         "fallbackReason": None,
     }
@@ -111,7 +111,7 @@ def test_groq_rate_limit_before_first_token_falls_back_to_gemini(
 
     model = of_type(events, "data-model")[0]["data"]
     assert model["provider"] == "gemini" and model["model"] == "gemini-flash"
-    assert model["fallbackReason"] == "Groq is at its rate limit"
+    assert model["fallbackReason"] == "Groq fast is at its rate limit"
     assert streamed_text(events) == simulated_answer(prompt)
     assert of_type(events, "finish")
     assert db.execute("select provider, estimated from ai_usage").fetchall() == [("gemini", False)]
@@ -149,7 +149,9 @@ def test_both_providers_down_gives_a_clear_error_and_keeps_the_message(
     assert response.status_code == 200  # the stream had started; the error travels in it
     errors = of_type(events, "error")
     assert len(errors) == 1
-    assert errors[0]["errorText"].startswith("No AI provider could answer (Groq is unavailable; Gemini is unavailable)")
+    assert errors[0]["errorText"].startswith(
+        "No AI model could answer (Groq fast is unavailable; Gemini Flash is unavailable)"
+    )
     assert not of_type(events, "finish")
     assert db.execute("select role, content from messages").fetchall() == [("user", "Is anyone there?")]
     assert db.execute("select count(*) from ai_usage").fetchone() == (0,)
@@ -177,7 +179,7 @@ def test_a_stalled_provider_times_out_and_falls_back(client: httpx.Client, simul
     _, events = chat(client, message="anyone?")
 
     model = of_type(events, "data-model")[0]["data"]
-    assert model["provider"] == "gemini" and model["fallbackReason"] == "Groq did not answer in time"
+    assert model["provider"] == "gemini" and model["fallbackReason"] == "Groq fast did not answer in time"
 
 
 def test_a_drop_mid_answer_restarts_on_gemini_without_duplicating_text(
@@ -202,7 +204,7 @@ def test_a_malformed_chunk_is_treated_as_a_provider_failure(client: httpx.Client
     _, events = chat(client, message="hello")
 
     assert len(simulator.state.requests_to("groq")) == 2
-    assert of_type(events, "data-model")[0]["data"]["fallbackReason"] == "Groq sent a broken answer"
+    assert of_type(events, "data-model")[0]["data"]["fallbackReason"] == "Groq fast sent a broken answer"
     assert of_type(events, "finish")
 
 
@@ -270,5 +272,5 @@ def test_a_spent_request_budget_rests_the_provider_until_it_resets(
     assert of_type(first, "data-model")[0]["data"]["provider"] == "groq"  # the answer itself is fine
     second_model = of_type(second, "data-model")[0]["data"]
     assert second_model["provider"] == "gemini"
-    assert second_model["fallbackReason"] == "Groq is resting after errors or rate limits"
+    assert second_model["fallbackReason"] == "Groq fast is resting after errors or rate limits"
     assert len(simulator.state.requests_to("groq")) == 1

@@ -12,8 +12,10 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from chimera.api.app import Feature, create_app
+from chimera.api.problems import PROBLEM
 from chimera.observability import SERVICE, logger, metrics
 from chimera.settings import CoreSettings
 
@@ -23,7 +25,9 @@ Handler = Any  # (event: dict, context: LambdaContext) -> dict
 def lambda_handler(settings: CoreSettings, feature: Feature) -> Handler:
     """The Lambda handler serving ``feature``'s routes, built from that function's own settings."""
     tracer = Tracer(service=SERVICE)
-    adapter = Mangum(create_app(settings, features=frozenset({feature})), lifespan="off")
+    # Problems are text: without this Mangum would base64 them like a binary body.
+    text = [*DEFAULT_TEXT_MIME_TYPES, PROBLEM]
+    adapter = Mangum(create_app(settings, features=frozenset({feature})), lifespan="off", text_mime_types=text)
 
     # One decorator order for every handler; capture_response=False keeps bodies out of traces.
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from chimera.api.deps import ChatDep, CurrentUser
+from chimera.api.problems import problem_responses
 from chimera.chat import sse
 from chimera.errors import RateLimited
 from chimera.models import ChatRequest
@@ -13,7 +16,20 @@ from chimera.models import ChatRequest
 router = APIRouter()
 
 
-@router.post("/api/chat", response_class=StreamingResponse)
+STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The answer as an AI SDK UI message stream (Server-Sent Events, one JSON part per event)",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post(
+    "/api/chat",
+    response_class=StreamingResponse,
+    responses=STREAM_RESPONSE | problem_responses(404, 429),
+    summary="Send a message and stream the answer",
+)
 async def chat(body: ChatRequest, principal: CurrentUser, chat: ChatDep) -> StreamingResponse:
     wait = await chat.limiter.acquire(principal.user_id)
     if wait is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import Match
 
 from chimera.api.deps import ChatDep, RuntimeDep
 from chimera.api.problems import problem, problem_responses
@@ -28,7 +30,21 @@ async def health(runtime: RuntimeDep, chat: ChatDep) -> HealthReport | JSONRespo
 unknown_api_router = APIRouter(include_in_schema=False)
 
 
-@unknown_api_router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def unknown_api_route(path: str) -> JSONResponse:
-    """An unknown /api path is a 404 problem, never the page's static files (or their 405)."""
+@unknown_api_router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+async def unknown_api_route(path: str, request: Request) -> JSONResponse:
+    """An unknown /api path is a 404 problem, never the page's static files (or their 405).
+
+    Starlette prefers this full match over a real route whose path matches with another method,
+    so that case is answered here: 405 with the methods the path does allow.
+    """
+    allowed = sorted(
+        method
+        for route in request.app.router.routes
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] == Match.PARTIAL
+        for method in route.methods or ()
+    )
+    if allowed:
+        response = problem(405, "Method not allowed", f"/api/{path} answers {', '.join(allowed)} only.")
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
     return problem(404, "Not found", f"There is no API route /api/{path}.")

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from chimera.api.deps import CurrentUser, HistoryStoreDep
+from chimera.api.problems import problem_responses
 from chimera.models import (
     CONVERSATION_ID_PATTERN,
     ConversationDetail,
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/conversations", tags=["history"])
 ConversationId = Annotated[str, Path(max_length=64, pattern=CONVERSATION_ID_PATTERN)]
 
 
-@router.get("", response_model=ConversationPage)
+@router.get("", response_model=ConversationPage, responses=problem_responses(400))
 async def list_conversations(
     principal: CurrentUser,
     history: HistoryStoreDep,
@@ -32,21 +33,21 @@ async def list_conversations(
     return await history.list_conversations(principal=principal, limit=limit, cursor=cursor)
 
 
-@router.get("/{conversation_id}", response_model=ConversationDetail)
+@router.get("/{conversation_id}", response_model=ConversationDetail, responses=problem_responses(404))
 async def get_conversation(
     conversation_id: ConversationId, principal: CurrentUser, history: HistoryStoreDep
 ) -> ConversationDetail:
     return await history.get_conversation(principal=principal, conversation_id=conversation_id)
 
 
-@router.patch("/{conversation_id}", response_model=ConversationSummary)
+@router.patch("/{conversation_id}", response_model=ConversationSummary, responses=problem_responses(404))
 async def rename_conversation(
     conversation_id: ConversationId, body: ConversationRename, principal: CurrentUser, history: HistoryStoreDep
 ) -> ConversationSummary:
     return await history.rename_conversation(principal=principal, conversation_id=conversation_id, title=body.title)
 
 
-@router.delete("/{conversation_id}", status_code=204, response_class=Response)
+@router.delete("/{conversation_id}", status_code=204, response_class=Response, responses=problem_responses(404))
 async def delete_conversation(
     conversation_id: ConversationId, principal: CurrentUser, history: HistoryStoreDep
 ) -> Response:
