@@ -107,3 +107,30 @@ def test_asymmetric_tokens_verify_against_the_jwks(jwks_server: JwksServer) -> N
     # An HS256 token is refused when no secret is configured, even if "signed" with the public key.
     with pytest.raises(AuthError, match="this algorithm are not accepted"):
         verify(verifier, jwt.encode(GOOD, "public-key-bytes-used-as-a-secret-0123456789", algorithm="HS256"))
+
+
+SPELLINGS = {
+    "upper case": LOCAL_USER.upper(),
+    "braces": "{" + LOCAL_USER + "}",
+    "no hyphens": LOCAL_USER.replace("-", ""),
+    "urn": f"urn:uuid:{LOCAL_USER}",
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+def test_a_user_id_in_another_spelling_is_the_same_person_everywhere(
+    anonymous: httpx.Client, db: Any, spelling: str
+) -> None:
+    """Python reads every spelling as one UUID; Postgres compares canonical text. Both must agree."""
+    token = jwt.encode(GOOD | {"sub": SPELLINGS[spelling]}, JWT_SECRET, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    with anonymous.stream("POST", "/api/chat", headers=headers, json={"message": "who am I?"}) as response:
+        assert response.status_code == 200
+        events = [line for line in response.iter_lines() if line.startswith("data: {")]
+    assert any('"type":"finish"' in line for line in events), events
+
+    assert db.execute("select distinct user_id from conversations").fetchall() == [(LOCAL_USER,)]
+    assert db.execute("select count(*) from messages").fetchone() == (2,)  # question and answer saved
+    listed = anonymous.get("/api/conversations", headers=headers).json()["items"]
+    assert [c["title"] for c in listed] == ["who am I?"]

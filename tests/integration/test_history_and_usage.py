@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -172,3 +174,31 @@ def test_usage_totals_match_what_the_simulator_reported(
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     assert a.get("/api/usage", params={"from": tomorrow}).status_code == 422  # from after to
     assert a.get("/api/usage", params={"from": tomorrow, "to": tomorrow}).json()["totals"]["turns"] == 0
+
+
+def crafted(*parts: object) -> str:
+    """A cursor shaped like ours, carrying whatever a crafter put in it."""
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "%00",  # a NUL in the query string itself
+        "\ud800",  # a lone surrogate (sent percent-encoded as UTF-8 would, or as its escape)
+        crafted("2026-11-25T10:00:00+00:00", "abc\u0000def"),  # NUL inside a well-formed cursor
+        crafted("2026-11-25T10:00:00+00:00", "\ud800"),  # a lone surrogate inside one
+        crafted("2026-11-25T10:00:00", "abc"),  # no time zone
+        crafted("not a time", "abc"),
+        crafted(1, 2),
+        crafted("2026-11-25T10:00:00+00:00"),
+    ],
+)
+def test_a_crafted_cursor_is_a_400_problem(people: tuple[httpx.Client, httpx.Client], cursor: str) -> None:
+    a, _ = people
+    query = f"cursor={cursor}" if cursor.isascii() else "cursor=%ED%A0%80"  # raw bytes of a surrogate
+    response = a.get(f"/api/conversations?{query}")
+
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "The cursor is not one this API gave out; start from the first page."
