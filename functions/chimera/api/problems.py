@@ -139,7 +139,13 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return problem(500, "Something went wrong", "Something went wrong on our side. Please try again.")
 
 
+# FastAPI's words when a body cannot even be decoded (bytes that are not UTF-8 JSON).
+_UNPARSEABLE_BODY = "There was an error parsing the body"
+
+
 async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:  # the same answer as any other bad JSON
+        return problem(422, "The request is not valid", "Please fix: the body is not valid JSON (UTF-8).")
     detail = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
     response = problem(exc.status_code, detail, detail)
     for name, value in (exc.headers or {}).items():

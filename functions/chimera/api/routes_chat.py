@@ -19,7 +19,17 @@ router = APIRouter()
 STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The answer as an AI SDK UI message stream (Server-Sent Events, one JSON part per event)",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        # Each event's `data` is one JSON part (start, text-delta, data-*, finish, error, ...), and
+        # the last one is the literal [DONE]; comments (": keep-alive") carry no event.
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"data": {"type": "string"}, "event": {"type": "string"}, "id": {"type": "string"}},
+                    "required": ["data"],
+                }
+            }
+        },
     }
 }
 
