@@ -11,24 +11,25 @@ PYTHON_RUNTIME = aws_lambda.Runtime.PYTHON_3_13
 ARCHITECTURE = aws_lambda.Architecture.ARM_64  # cheaper per ms than x86, and every wheel we use ships for it
 
 # AWS Lambda Web Adapter: a public layer that turns an HTTP server into a Lambda (and streams).
-# v1.0.0 (GA, 2026-03-20, CHANGELOG of awslabs/aws-lambda-web-adapter) is layer version 27 of
-# LambdaAdapterLayerArm64 (v1.0.0-rc1 was 26: README commit cb6bc05, 2026-02-17; 27 is pinned
-# by public projects, one "current as of 2026-05-23"). Checked 2026-11. Context
-# `webAdapterLayerArn` replaces the whole ARN.
+# The current release is v1.1.0 (2026-07-09, aws/aws-lambda-web-adapter#792), published as layer
+# version 30 of LambdaAdapterLayerArm64 in every commercial region the project deploys to
+# (aws/aws-lambda-web-adapter#871, 2026-09-18; 29 was skipped, v1.0.1 was 28, v1.0.0 was 27).
+# Checked 2026-11-25. Context `webAdapterLayerArn` replaces the whole ARN.
 WEB_ADAPTER_ACCOUNT = "753240598075"
 WEB_ADAPTER_LAYER = "LambdaAdapterLayerArm64"
-WEB_ADAPTER_VERSION = 27
+WEB_ADAPTER_VERSION = 30
 WEB_ADAPTER_PORT = 8080
 # Where the project publishes that layer with arm64 (.github/workflows/prod.json of
-# awslabs/aws-lambda-web-adapter, snapshot of 2026-03-20). China regions use other accounts and
-# the aws-cn partition: bring your own ARN there (webAdapterLayerArn).
+# awslabs/aws-lambda-web-adapter, snapshot of 2026-03-20, less me-south-1, dropped in #691).
+# China regions use other accounts and the aws-cn partition: bring your own ARN there
+# (webAdapterLayerArn).
 WEB_ADAPTER_REGIONS = frozenset(
     {
         "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
         "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
         "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1",
         "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
-        "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
+        "il-central-1", "me-central-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
         "us-west-1", "us-west-2",
     }
 )  # fmt: skip

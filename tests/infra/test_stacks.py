@@ -76,7 +76,7 @@ def test_the_chat_function_streams_through_the_web_adapter(templates: dict[str, 
     )
     _, chat = function_named(synthesized.templates["api"], "Chimera chat")
     layers = json.dumps(chat["Properties"]["Layers"])
-    assert ":753240598075:layer:LambdaAdapterLayerArm64:27" in layers
+    assert ":753240598075:layer:LambdaAdapterLayerArm64:30" in layers
     assert len(chat["Properties"]["Layers"]) == 2  # the adapter and our dependencies
 
 
