@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
+from chimera.dev.simulator import ProviderSimulator, Scenario, SimulatorDefaults, simulated_answer
 from chimera.providers.catalogue import load_catalogue
 
 from tests.support.sse import iter_events, of_type, streamed_text
@@ -62,7 +62,8 @@ def test_answer_streams_in_order_and_is_saved_with_usage(client: httpx.Client, d
     assert len(usage) == 1
     provider, model_key, input_tokens, output_tokens, tokens_used, cost, estimated = usage[0]
     assert (provider, model_key, estimated) == ("groq", "groq-llama-70b", False)
-    assert output_tokens == 24 == reported["outputTokens"]
+    # Billed output is the answer and the reasoning before it (gpt-oss reasons first, as on Groq).
+    assert output_tokens == 24 + SimulatorDefaults.reasoning_tokens == reported["outputTokens"]
     assert input_tokens == reported["inputTokens"] > 0
     assert tokens_used == input_tokens + output_tokens == metadata["tokens"]
     assert cost == load_catalogue().spec("groq-llama-70b").cost_cents(
@@ -212,7 +213,7 @@ def test_each_token_is_forwarded_without_waiting_for_the_next(
     client: httpx.Client, simulator: ProviderSimulator
 ) -> None:
     # Ten tokens, 0.3 s apart: the whole answer takes about 2.7 s to produce.
-    simulator.state.script("groq", Scenario(tokens=10, token_delay_s=0.3, first_token_delay_s=0))
+    simulator.state.script("groq", Scenario(tokens=10, token_delay_s=0.3, first_token_delay_s=0, reasoning_tokens=0))
     sent = time.monotonic()
     with client.stream("POST", "/api/chat", json={"message": "slowly please"}) as response:
         deltas = [r.at for r in iter_events(response) if r.event["type"] == "text-delta"]

@@ -13,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 from chimera.chat.service import SYSTEM_PROMPT
-from chimera.dev.simulator import ProviderSimulator, Scenario, prompt_token_count
+from chimera.dev.simulator import ProviderSimulator, Scenario, SimulatorDefaults, prompt_token_count
 from chimera.providers.catalogue import load_catalogue
 
 from tests.conftest import bearer
@@ -146,8 +146,12 @@ def test_usage_totals_match_what_the_simulator_reported(
         simulator.state.script(provider, Scenario(tokens=tokens, token_delay_s=0))  # type: ignore[arg-type]
         message = f"usage {uuid.uuid4()}"
         _, events = converse(a, message, model=model)
-        # What the simulator bills: its own count of the prompt it was sent (system + message).
-        billed = {"inputTokens": prompt_token_count([SYSTEM_PROMPT, message]), "outputTokens": tokens}
+        # What the simulator bills: its own count of the prompt it was sent (system + message), and
+        # the answer's tokens with the reasoning before them (both providers' models think first).
+        billed = {
+            "inputTokens": prompt_token_count([SYSTEM_PROMPT, message]),
+            "outputTokens": tokens + SimulatorDefaults.reasoning_tokens,
+        }
         assert {k: of_type(events, "data-usage")[0]["data"][k] for k in billed} == billed
         reported.append((model, billed))
 
@@ -155,7 +159,7 @@ def test_usage_totals_match_what_the_simulator_reported(
 
     expected_in = sum(u["inputTokens"] for _, u in reported)
     expected_out = sum(u["outputTokens"] for _, u in reported)
-    assert expected_out == 30 + 7 + 12 + 3
+    assert expected_out == 30 + 7 + 12 + 3 + 4 * SimulatorDefaults.reasoning_tokens
     totals = report["totals"]
     assert (totals["turns"], totals["inputTokens"], totals["outputTokens"]) == (4, expected_in, expected_out)
     assert totals["tokens"] == expected_in + expected_out
@@ -165,7 +169,8 @@ def test_usage_totals_match_what_the_simulator_reported(
     )
     assert totals["costCents"] == pytest.approx(float(expected_cost), rel=1e-9)
     by_model = {row["model"]: row for row in report["byModel"]}
-    assert by_model["groq-llama-8b"]["turns"] == 2 and by_model["groq-llama-8b"]["outputTokens"] == 10
+    small = by_model["groq-llama-8b"]
+    assert (small["turns"], small["outputTokens"]) == (2, 7 + 3 + 2 * SimulatorDefaults.reasoning_tokens)
     by_provider = {row["provider"]: row["turns"] for row in report["byProvider"]}
     assert by_provider == {"groq": 3, "gemini": 1}
     today = datetime.now(UTC).date().isoformat()

@@ -288,7 +288,9 @@ def test_a_markdown_answer_streams_through_the_groq_sdk_with_matching_usage(
     groq_client: groq.Groq, simulator: ProviderSimulator
 ) -> None:
     prompt = "Explain streaming with markdown"
-    simulator.state.script("groq", Scenario(shape="markdown", token_delay_s=0, first_token_delay_s=0))
+    simulator.state.script(
+        "groq", Scenario(shape="markdown", token_delay_s=0, first_token_delay_s=0, reasoning_tokens=0)
+    )
 
     chunks = groq_chat(groq_client, prompt)
 

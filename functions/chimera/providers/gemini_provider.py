@@ -109,9 +109,11 @@ class GeminiProvider:
                     yield TextDelta(text)
                 finished = finished or bool(chunk.candidates and chunk.candidates[0].finish_reason)
                 if chunk.usage_metadata is not None:
+                    reported = chunk.usage_metadata
                     usage = Usage(
-                        input_tokens=chunk.usage_metadata.prompt_token_count or 0,
-                        output_tokens=chunk.usage_metadata.candidates_token_count or 0,
+                        input_tokens=reported.prompt_token_count or 0,
+                        # A thinking model's thoughts are billed as output but not counted as candidates.
+                        output_tokens=(reported.candidates_token_count or 0) + (reported.thoughts_token_count or 0),
                     )
         except sdk.errors.APIError as exc:
             raise _api_error(self.name, exc) from exc

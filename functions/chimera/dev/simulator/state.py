@@ -65,7 +65,7 @@ class SimulatorDefaults:
     first_token_delay_s: float = 0.02
     token_delay_s: float = 0.015
     shape: Shape = "words"  # short plain words keep most tests' expectations one line long
-    reasoning_tokens: int = 0  # real gpt-oss on Groq sends reasoning unless told not to; opt in here
+    reasoning_tokens: int = 6  # like gpt-oss on Groq (and Gemini 3 thinking): reasoning comes first
     # Gemini's ListModels page size when the caller gives none. Google's is 50 with ~50 models, so
     # real clients page; ours is tiny so that code which reads only the first page fails in tests.
     models_page_size: int = 1
