@@ -38,19 +38,18 @@ def record_turn(*, provider: str | None, ttft_ms: int | None, tokens: int, fallb
 
 
 def record_provider_error(*, provider: str, kind: str) -> None:
-    if not _emit_metrics:
-        return
-    metrics.add_dimension(name="provider", value=provider)
-    metrics.add_dimension(name="kind", value=kind)
-    metrics.add_metric(name="ProviderErrors", unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()
+    _count("ProviderErrors", provider=provider, kind=kind)
 
 
 def record_model_gone(*, provider: str, provider_model: str) -> None:
     """A provider said it does not serve a catalogue model: alarm on this, then edit the catalogue."""
+    _count("ModelGone", provider=provider, providerModel=provider_model)
+
+
+def _count(metric: str, **dimensions: str) -> None:
     if not _emit_metrics:
         return
-    metrics.add_dimension(name="provider", value=provider)
-    metrics.add_dimension(name="providerModel", value=provider_model)
-    metrics.add_metric(name="ModelGone", unit=MetricUnit.Count, value=1)
+    for name, value in dimensions.items():
+        metrics.add_dimension(name=name, value=value)
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     metrics.flush_metrics()

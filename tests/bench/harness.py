@@ -73,11 +73,14 @@ def app_stack() -> Iterator[Stack]:
                     GROQ_BASE_URL=sim_url,
                     GOOGLE_GEMINI_BASE_URL=sim_url,
                     CHIMERA_SIMULATED_PROVIDERS="true",
-                    CHIMERA_SERVE_FRONTEND="false",
                     SUPABASE_JWT_SECRET=BENCH_SECRET,
                     CHAT_RATE_LIMIT_PER_MINUTE="1000000",  # one benchmark person sends thousands
                 )
-                sim = [sys.executable, "-m", "chimera.dev.cli", "simulator", "--port", str(sim_port)]
+                # No reasoning before answers: the benchmark measures what Chimera adds, not model time.
+                sim = [
+                    sys.executable, "-m", "chimera.dev.cli", "simulator", "--port", str(sim_port),
+                    "--reasoning-tokens", "0",
+                ]  # fmt: skip
                 app = [
                     sys.executable, "-m", "uvicorn", "chimera.api.asgi:app",
                     "--port", str(app_port), "--log-level", "warning", "--no-access-log",

@@ -72,13 +72,17 @@ def migrate() -> None:
     print(f"Applied: {', '.join(applied)}" if applied else "Nothing to apply: the database is up to date.")
 
 
-def simulator(host: str, port: int) -> None:
+def simulator(host: str, port: int, reasoning_tokens: int | None) -> None:
     import uvicorn
 
-    from chimera.dev.simulator import create_simulator_app
+    from chimera.dev.simulator import SimulatorDefaults, SimulatorState, create_simulator_app
 
+    defaults = SimulatorDefaults()
+    if reasoning_tokens is not None:
+        defaults.reasoning_tokens = reasoning_tokens
+    state = SimulatorState(defaults=defaults)
     print(f"Provider simulator on http://{host}:{port} (GROQ_BASE_URL and GOOGLE_GEMINI_BASE_URL)")
-    uvicorn.run(create_simulator_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_simulator_app(state), host=host, port=port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -95,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     sim_cmd = commands.add_parser("simulator", help="run only the provider simulator")
     sim_cmd.add_argument("--host", default="127.0.0.1")
     sim_cmd.add_argument("--port", type=int, default=8090)
+    sim_cmd.add_argument(
+        "--reasoning-tokens", type=int, default=None, help="reasoning pieces before each answer (default: as models do)"
+    )
     args = parser.parse_args(argv)
     if args.command == "dev":
         dev(args.host, args.port, args.simulator_port)
@@ -105,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(asyncio.run(check_models(ChatSettings())))
     else:
-        simulator(args.host, args.port)
+        simulator(args.host, args.port, args.reasoning_tokens)
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""Model providers (Groq, Gemini), the model registry and the router that picks between them."""
+"""Model providers (Groq, Gemini), the model catalogue and the router that picks between them."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal, get_args
 
@@ -127,6 +127,11 @@ class SimulatorState:
     listings: list[SeenListing] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        # What reset() returns to: the defaults this simulator was started with (`chimera
+        # simulator --reasoning-tokens 0` stays without reasoning after a reset).
+        self._started_with = replace(self.defaults)
+
     def script(self, provider: SimProvider, *scenarios: Scenario) -> None:
         with self.lock:
             self.queues[provider].extend(scenarios)
@@ -148,15 +153,16 @@ class SimulatorState:
                 queue.clear()
             self.seen.clear()
             self.listings.clear()
-            self.defaults = SimulatorDefaults()
+            self.defaults = replace(self._started_with)
             self.served = default_served()
             self.retired = default_retired()
 
     def model_status(self, provider: SimProvider, model: str) -> ModelStatus:
         with self.lock:
-            if model in self.served[provider]:
-                return "served"
-            return "retired" if model in self.retired[provider] else "unknown"
+            # Retired wins: a catalogue that still names a shut-down id meets the provider's refusal.
+            if model in self.retired[provider]:
+                return "retired"
+            return "served" if model in self.served[provider] else "unknown"
 
     def served_models(self, provider: SimProvider) -> list[str]:
         with self.lock:
