@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from chimera.dev.simulator import ProviderSimulator, Scenario, SimulatorDefaults, simulated_answer
 from chimera.providers.catalogue import load_catalogue
 
@@ -275,3 +276,19 @@ def test_a_spent_request_budget_rests_the_provider_until_it_resets(
     assert second_model["provider"] == "gemini"
     assert second_model["fallbackReason"] == "Groq fast is resting after errors or rate limits"
     assert len(simulator.state.requests_to("groq")) == 1
+
+
+@pytest.mark.parametrize(("provider", "model"), [("groq", "groq-llama-70b"), ("gemini", "gemini-flash")])
+def test_a_model_that_reasons_past_the_first_token_deadline_still_answers(
+    client: httpx.Client, simulator: ProviderSimulator, provider: str, model: str
+) -> None:
+    # 2 s of reasoning before the first word, against a 1.5 s first-token deadline: the reasoning
+    # deltas (Groq's `reasoning`, Gemini's thought parts) show the model is alive.
+    simulator.state.script(provider, Scenario(reasoning_tokens=20, token_delay_s=0.1, tokens=5))  # type: ignore[arg-type]
+
+    _, events = chat(client, message="think hard", model=model)
+
+    started = of_type(events, "data-model")[0]["data"]
+    assert (started["provider"], started["fallbackReason"]) == (provider, None)
+    assert streamed_text(events) == simulated_answer("think hard", 5)  # no reasoning in the answer
+    assert of_type(events, "finish")

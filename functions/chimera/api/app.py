@@ -17,6 +17,8 @@ from typing import Literal
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from chimera.api import routes_chat, routes_health, routes_history, routes_models, routes_usage
 from chimera.api.body_limit import BodyLimitMiddleware
@@ -31,8 +33,10 @@ logger = logging.getLogger(__name__)
 
 Feature = Literal["chat", "history", "usage"]
 ALL_FEATURES: frozenset[Feature] = frozenset({"chat", "history", "usage"})
-# Every route can answer these (sign-in, the origin check, body limit, validation, not ready).
-COMMON_PROBLEMS = problem_responses(401, 403, 413, 422, 500, 503)
+# Every route can answer these (the origin check, body limit, validation, not ready), and every
+# route but health and models also 401 (no sign-in needed there).
+OPEN_PROBLEMS = problem_responses(403, 413, 422, 500, 503)
+COMMON_PROBLEMS = OPEN_PROBLEMS | problem_responses(401)
 
 
 def create_app(
@@ -81,15 +85,25 @@ def create_app(
         )
     app.add_middleware(OriginGuardMiddleware, holder=holder)  # outermost: strangers reach nothing
     if "chat" in features:
-        for router in (routes_health.router, routes_models.router, routes_chat.router):
-            app.include_router(router, responses=COMMON_PROBLEMS)
+        app.include_router(routes_health.router, responses=OPEN_PROBLEMS)
+        app.include_router(routes_models.router, responses=OPEN_PROBLEMS)
+        app.include_router(routes_chat.router, responses=COMMON_PROBLEMS)
     if "history" in features:
         app.include_router(routes_history.router, responses=COMMON_PROBLEMS)
     if "usage" in features:
         app.include_router(routes_usage.router, responses=COMMON_PROBLEMS)
     for router in extra_routers:
         app.include_router(router, responses=COMMON_PROBLEMS)
-    app.include_router(routes_health.unknown_api_router)  # after every real route
     if static_dir is not None and static_dir.is_dir():
-        app.mount("/", StaticFiles(directory=static_dir, html=True), name="frontend")
+        app.mount("/", PageFiles(directory=static_dir, html=True), name="frontend")
     return app
+
+
+class PageFiles(StaticFiles):
+    """The page's files, which never answer for /api: an unknown API path is a 404 problem, and a
+    known one with another method a 405, not the page's index.html or its 405."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (scope["path"] == "/api" or scope["path"].startswith("/api/")):
+            raise HTTPException(404)
+        await super().__call__(scope, receive, send)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -143,14 +145,42 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
 _UNPARSEABLE_BODY = "There was an error parsing the body"
 
 
-async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:  # the same answer as any other bad JSON
         return problem(422, "The request is not valid", "Please fix: the body is not valid JSON (UTF-8).")
+    if exc.status_code in (404, 405) and exc.detail in ("Not Found", "Method Not Allowed"):  # routing's own
+        return _no_route(request)
     detail = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
     response = problem(exc.status_code, detail, detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _no_route(request: Request) -> JSONResponse:
+    """404 for a path no route has; 405 with every method it answers for one it has.
+
+    The methods come from the app's OpenAPI document, which lists each path with all its routes
+    (Starlette's own Allow names only one route's, and the page's files answer every path).
+    """
+    path = request.url.path
+    allowed = sorted(
+        method.upper()
+        for template, operations in request.app.openapi().get("paths", {}).items()
+        if _template(template).fullmatch(path)
+        for method in operations
+    )
+    if not allowed:
+        return problem(404, "Not found", f"There is no API route {path}.")
+    response = problem(405, "Method not allowed", f"{path} answers {', '.join(allowed)} only.")
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+@lru_cache(maxsize=64)
+def _template(path: str) -> re.Pattern[str]:
+    """``/api/conversations/{id}`` as a pattern for one path segment per parameter."""
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)))
 
 
 def install_problem_handlers(app: FastAPI) -> None:

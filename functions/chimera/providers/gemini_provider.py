@@ -20,6 +20,7 @@ from chimera.providers.base import (
     ProviderError,
     StreamItem,
     TextDelta,
+    Thinking,
     Usage,
     failure_kind_for_status,
 )
@@ -96,7 +97,11 @@ class GeminiProvider:
             for m in messages
             if m.role != "system"
         ]
-        config = types.GenerateContentConfig(system_instruction=system or None)
+        # Thoughts are asked for only so that a thinking model is seen to be alive (``Thinking``):
+        # otherwise it is silent until its answer, and its thinking counts against the deadline.
+        config = types.GenerateContentConfig(
+            system_instruction=system or None, thinking_config=types.ThinkingConfig(include_thoughts=True)
+        )
         usage: Usage | None = None
         finished = False
         try:
@@ -104,9 +109,11 @@ class GeminiProvider:
                 model=model.provider_model, contents=contents, config=config
             )
             async for chunk in chunks:
-                text = _chunk_text(chunk)
+                text, thought = _chunk_text(chunk)
                 if text:
                     yield TextDelta(text)
+                elif thought:
+                    yield Thinking()  # never shown or saved
                 finished = finished or bool(chunk.candidates and chunk.candidates[0].finish_reason)
                 if chunk.usage_metadata is not None:
                     reported = chunk.usage_metadata
@@ -145,11 +152,13 @@ def _api_error(provider: str, exc: Any) -> ProviderError:
     )
 
 
-def _chunk_text(chunk: genai_types.GenerateContentResponse) -> str:
+def _chunk_text(chunk: genai_types.GenerateContentResponse) -> tuple[str, bool]:
+    """The answer text in a chunk, and whether it carried thoughts (which are not answer text)."""
     # Read the parts directly: `chunk.text` warns on chunks that carry no text part.
     if not chunk.candidates or chunk.candidates[0].content is None:
-        return ""
-    return "".join(part.text or "" for part in chunk.candidates[0].content.parts or [] if not part.thought)
+        return "", False
+    parts = chunk.candidates[0].content.parts or []
+    return "".join(part.text or "" for part in parts if not part.thought), any(part.thought for part in parts)
 
 
 def _retry_delay_s(details: Any) -> float | None:

@@ -88,8 +88,11 @@ async def generate(request: Request) -> Response:
 
 def _wants_thoughts(body: dict[str, Any]) -> bool:
     """Thinking models think either way; the thoughts are streamed only when asked for."""
-    thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
-    return bool(thinking.get("includeThoughts"))
+    # Like the real API (proto3 JSON), either spelling of a field is accepted: google-genai sends
+    # {"generationConfig": {"thinkingConfig": {"include_thoughts": true}}}.
+    generation = body.get("generationConfig") or body.get("generation_config") or {}
+    thinking = generation.get("thinkingConfig") or generation.get("thinking_config") or {}
+    return bool(thinking.get("includeThoughts") or thinking.get("include_thoughts"))
 
 
 async def _stream(plan: Plan, model: str, prompt_tokens: int, *, show_thoughts: bool) -> AsyncIterator[bytes]:
