@@ -155,6 +155,17 @@ function sendJSON(method, url, body, init = {}) {
   });
 }
 
+/**
+ * The model choices, in the order to offer them. Needs no sign-in, so no token is fetched or sent.
+ * @returns {Promise<{default: string, models: {id: string, label: string, description: string,
+ *   available: boolean, status: string, retryInSeconds: number|null}[]}>}
+ */
+export async function listModels({ signal } = {}) {
+  const response = await fetch("/api/models", { headers: { Accept: "application/json" }, signal });
+  if (!response.ok) throw await problemFrom(response);
+  return response.json();
+}
+
 const conversationUrl = (id) => `/api/conversations/${encodeURIComponent(id)}`;
 
 /** @returns {Promise<{items: object[], nextCursor: string|null}>} newest first */

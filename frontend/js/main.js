@@ -1,5 +1,5 @@
-// Binding: wires the form and buttons to the stream client and the view, and the sidebar (the
-// conversation list and usage) to the API.
+// Binding: wires the form and buttons to the stream client and the view, the model picker and the
+// sidebar (the conversation list and usage) to the API.
 
 import {
   ProblemError,
@@ -8,9 +8,11 @@ import {
   getConversation,
   getUsage,
   listConversations,
+  listModels,
   renameConversation,
 } from "./api.js";
 import { ConversationList } from "./history.js";
+import { ModelPicker } from "./models.js";
 import { Sidebar, SignInNotice } from "./panels.js";
 import { startChat } from "./stream.js";
 import { ChatView, liveFacts } from "./ui.js";
@@ -27,6 +29,7 @@ const state = {
   opening: null,
 };
 
+const modelPicker = new ModelPicker(view.model, { load: () => listModels() });
 const sidebar = new Sidebar(document);
 const signIn = new SignInNotice(document, { saved: refreshSidebar });
 const usagePanel = new UsagePanel(document);
@@ -134,8 +137,9 @@ async function send(text) {
   }
 
   const answer = view.startAssistantMessage();
+  const turn = { providersChanged: false };
   try {
-    const outcome = await renderStream(events, answer);
+    const outcome = await renderStream(events, answer, turn);
     if (outcome === "finished") {
       view.setStatus("");
     } else if (outcome === "incomplete") {
@@ -155,11 +159,16 @@ async function send(text) {
   } finally {
     finishTurn(controller);
     refreshSidebar(); // a new conversation, a newer one at the top, more usage
+    // A model failed (it may have been retired or be resting): let the picker say so.
+    if (turn.providersChanged) modelPicker.refreshIfStale({ later: true });
   }
 }
 
-/** Apply each event to the answer; returns "finished", "failed" or "incomplete". */
-async function renderStream(events, answer) {
+/**
+ * Apply each event to the answer; returns "finished", "failed" or "incomplete". Sets
+ * `turn.providersChanged` when the answer fell back to another model or failed.
+ */
+async function renderStream(events, answer, turn) {
   let model = null;
   let usage = null;
   let statusIsThinking = true; // only replace "Thinking…", never a fallback or restart notice
@@ -174,8 +183,9 @@ async function renderStream(events, answer) {
       case "data-model":
         model = event.data;
         if (model.fallbackReason) {
-          view.setStatus(`Answering with ${model.model}: ${model.fallbackReason}.`);
+          view.setStatus(`Answering with ${modelPicker.labelFor(model.model)}: ${model.fallbackReason}.`);
           statusIsThinking = false;
+          turn.providersChanged = true;
         }
         break;
       case "text-delta":
@@ -195,6 +205,7 @@ async function renderStream(events, answer) {
         answer.finish(liveFacts(model, usage));
         return "finished";
       case "error":
+        turn.providersChanged = true;
         answer.interrupt("No complete answer.");
         view.setStatus("");
         view.showError(event.errorText);
@@ -255,6 +266,13 @@ document.getElementById("new-chat").addEventListener("click", () => {
   view.prompt.focus();
 });
 
+// Coming back to the page is when a model retired meanwhile should show; at most every 30 s.
+window.addEventListener("focus", () => modelPicker.refreshIfStale());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") modelPicker.refreshIfStale();
+});
+
 view.setStreaming(false);
+modelPicker.refresh();
 checkHealth();
 refreshSidebar();
