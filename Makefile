@@ -53,5 +53,8 @@ layers/build:
 synth: layers/build ## CloudFormation templates in cdk.out, offline once the layer is built
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 $(UV) run --frozen python -m infra.app
 
+# Context for the cdk CLI, e.g. make deploy CDK_ARGS="-c stage=prod -c allowedOrigins=https://chat.example.org"
+CDK_ARGS ?=
+
 deploy: layer       ## deploy the data, api and web stacks to the account of your AWS profile
-	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 npx --yes aws-cdk@2 deploy --all
+	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 npx --yes aws-cdk@2 deploy --all $(CDK_ARGS)

@@ -23,6 +23,7 @@ class DeployConfig:
     chat_reserved_concurrency: int | None
     web_adapter_layer_arn: str | None  # replaces the published Web Adapter layer
     supabase_url: str  # not a secret: a plain variable on every function ("" when unset)
+    models_file: Path | None  # a model catalogue of your own, shipped beside the chat function
     layer_path: Path
     functions_path: Path
     frontend_path: Path
@@ -47,6 +48,7 @@ class DeployConfig:
         region = text("region") or os.environ.get("CDK_DEFAULT_REGION") or None
         adapter = text("webAdapterLayerArn")
         check_region(region, own_adapter_layer=adapter is not None)
+        models = text("modelsFile")
         return cls(
             stage=text("stage") or "dev",
             region=region,
@@ -56,6 +58,7 @@ class DeployConfig:
             chat_reserved_concurrency=int(reserved) if reserved else None,
             web_adapter_layer_arn=adapter,
             supabase_url=text("supabaseUrl") or "",
+            models_file=checked_catalogue(Path(models)) if models else None,
             layer_path=layer,
             functions_path=ROOT / "functions",
             frontend_path=ROOT / "frontend",
@@ -76,3 +79,14 @@ def check_region(region: str | None, *, own_adapter_layer: bool) -> None:
             f"The Lambda Web Adapter layer is not published in {region}: deploy to another region, "
             "or publish the layer there yourself and pass its ARN with -c webAdapterLayerArn=…."
         )
+
+
+def checked_catalogue(path: Path) -> Path:
+    """A model catalogue is read at synth too: a broken one stops the deploy, not the first chat."""
+    from chimera.providers.catalogue import CatalogueError, load_catalogue  # the app's own reader
+
+    try:
+        load_catalogue(path)
+    except CatalogueError as exc:
+        raise SystemExit(str(exc)) from exc
+    return path.resolve()

@@ -19,6 +19,8 @@ WEB_ADAPTER_ACCOUNT = "753240598075"
 WEB_ADAPTER_LAYER = "LambdaAdapterLayerArm64"
 WEB_ADAPTER_VERSION = 30
 WEB_ADAPTER_PORT = 8080
+# Context `modelsFile` ships a model catalogue in a layer of its own, at /opt/<this>/catalogue.toml.
+MODELS_LAYER_DIR = "chimera-models"
 # Where the project publishes that layer with arm64 (.github/workflows/prod.json of
 # awslabs/aws-lambda-web-adapter, snapshot of 2026-03-20, less me-south-1, dropped in #691).
 # China regions use other accounts and the aws-cn partition: bring your own ARN there

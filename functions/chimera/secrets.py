@@ -4,7 +4,7 @@ Read when a function starts (and again while it is not configured yet), never pe
 
 Each secret is a JSON object whose keys are the environment variable names of the settings they
 fill. A function takes only the keys its own settings model has (history never holds a provider
-key even if one is put in its secret). Values never reach a log line: keys are reported by name.
+key even if one is put in its secret). Values never reach a log line, nor do unknown keys.
 """
 
 from __future__ import annotations
@@ -56,10 +56,11 @@ def with_secrets[SettingsT: CoreSettings](settings: SettingsT) -> SettingsT:
             raise NotConfigured(f"The secret {name} could not be read ({type(exc).__name__}).") from exc
         if not isinstance(values, dict):
             raise NotConfigured(f'The secret {name} is not a JSON object; put {{"KEY": "value"}} in it.')
+        unknown = [key for key in values if key not in SECRET_SETTINGS]
+        if unknown:  # counted, not named: a value pasted where a key belongs must not reach a log
+            logger.warning("a secret has keys Chimera does not know", extra={"secret": name, "keys": len(unknown)})
         for key, value in values.items():
             field = SECRET_SETTINGS.get(key)
-            if field is None:
-                logger.warning("a secret has a key Chimera does not know", extra={"secret": name, "key": key})
-            elif field in fields and value:
+            if field in fields and value:
                 update[field] = SecretStr(str(value)) if field != "supabase_url" else str(value)
     return type(settings).model_validate(settings.model_dump() | update)

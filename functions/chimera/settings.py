@@ -69,7 +69,7 @@ class CoreSettings(BaseSettings):
 
     def missing(self) -> list[str]:
         """What this function still needs before it can serve, one sentence each (empty: ready)."""
-        where = self._where()
+        where = self._where("app")
         problems = []
         if self.database_url is None:
             problems.append(f"The database URL is not set: put DATABASE_URL {where}.")
@@ -77,11 +77,14 @@ class CoreSettings(BaseSettings):
             problems.append(f"Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL {where}.")
         return problems
 
-    def _where(self) -> str:
-        if not self.chimera_secret_ids:
+    def _where(self, owner: str) -> str:
+        """Where to put a missing value: the secret named for ``owner`` (`chimera/<stage>/app`), if
+        this function reads one, else every secret it reads, else the environment."""
+        names = [secret_name(s) for s in self.chimera_secret_ids]
+        owned = [name for name in names if name.rsplit("/", 1)[-1] == owner] or names
+        if not owned:
             return "in the environment"
-        names = ", ".join(secret_name(s) for s in self.chimera_secret_ids)
-        return f"in the secret {names}" if len(self.chimera_secret_ids) == 1 else f"in one of the secrets {names}"
+        return f"in the secret {owned[0]}" if len(owned) == 1 else f"in one of the secrets {', '.join(owned)}"
 
 
 class HistorySettings(CoreSettings):
@@ -135,7 +138,8 @@ class ChatSettings(CoreSettings):
         problems = super().missing()
         if self.groq_api_key is None and self.google_generative_ai_api_key is None:
             problems.append(
-                f"The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY {self._where()}."
+                "The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY "
+                f"{self._where('providers')}."
             )
         return problems
 

@@ -7,6 +7,10 @@ secrets and nothing else.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 from aws_cdk import (
     Duration,
     Stack,
@@ -51,7 +55,6 @@ class ChimeraApi(Construct):
         )
         common_env = {
             "CHIMERA_STAGE": "prod",
-            "CHIMERA_SERVE_FRONTEND": "false",
             "CHIMERA_EMIT_METRICS": "true",
             "POWERTOOLS_SERVICE_NAME": constants.SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": "Chimera",
@@ -77,9 +80,11 @@ class ChimeraApi(Construct):
                 "CHIMERA_STATE_TABLE": state_table.table_name,
                 "CHIMERA_SECRET_IDS": ",".join(s.secret_arn for s in (app_secret, provider_secret, origin_secret)),
             },
-            layers=[self._web_adapter_layer()],
+            layers=[self._web_adapter_layer(), *self._models_layer()],
             reserved_concurrency=config.chat_reserved_concurrency,
         )
+        if config.models_file is not None:
+            self.chat.add_environment("CHIMERA_MODELS_FILE", f"/opt/{constants.MODELS_LAYER_DIR}/catalogue.toml")
         # History and usage: the same small Mangum function, each with its own module.
         self.history, self.usage = (
             self._function(
@@ -165,6 +170,27 @@ class ChimeraApi(Construct):
         assert isinstance(cfn_function, aws_lambda.CfnFunction)
         cfn_function.override_logical_id(constants.FUNCTION_LOGICAL_IDS[name])
         return function
+
+    def _models_layer(self) -> list[aws_lambda.ILayerVersion]:
+        """Context `modelsFile`: the catalogue in a small layer of its own, at /opt/chimera-models.
+
+        Providers retire model ids every few months; a new catalogue is then a redeploy of this
+        layer, with no change to the code.
+        """
+        if self._config.models_file is None:
+            return []
+        staged = Path(tempfile.mkdtemp(prefix="chimera-models-")) / constants.MODELS_LAYER_DIR
+        staged.mkdir()
+        shutil.copyfile(self._config.models_file, staged / "catalogue.toml")
+        layer = aws_lambda.LayerVersion(
+            self,
+            "Models",
+            code=aws_lambda.Code.from_asset(str(staged.parent)),
+            compatible_runtimes=[constants.PYTHON_RUNTIME],
+            compatible_architectures=[constants.ARCHITECTURE],
+            description="Chimera's model catalogue (context modelsFile)",
+        )
+        return [layer]
 
     def _web_adapter_layer(self) -> aws_lambda.ILayerVersion:
         # Env-agnostic synth leaves the region to CloudFormation (${AWS::Region}).

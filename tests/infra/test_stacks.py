@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Match, Template
+from chimera.providers.catalogue import DEFAULT_FILE
 
 from infra import constants
 from infra.app import build
@@ -333,6 +334,15 @@ def test_synth_refuses_a_region_where_chat_cannot_run(tmp_path: Path, region: st
         build(app)
 
 
+def test_synth_refuses_a_broken_models_file(tmp_path: Path) -> None:
+    layer, models = tmp_path / "layer", tmp_path / "models.toml"
+    layer.mkdir()
+    models.write_text(DEFAULT_FILE.read_text().replace('key = "gemini-flash"', 'key = "gemini-pro"'))
+    app = App(context={"layerPath": str(layer), "modelsFile": str(models)}, outdir=str(tmp_path / "out"))
+    with pytest.raises(SystemExit, match=f"The model catalogue {models} is not valid"):
+        build(app)
+
+
 def test_region_checks() -> None:
     check_region(None, own_adapter_layer=False)  # env-agnostic synth
     check_region("eu-west-1", own_adapter_layer=False)
@@ -341,14 +351,26 @@ def test_region_checks() -> None:
         check_region("eu-central-2", own_adapter_layer=True)  # no layer helps without Function URLs
 
 
-def test_a_regional_synth_with_its_own_adapter_layer_and_no_cors(tmp_path: Path) -> None:
+def test_a_regional_synth_with_its_own_adapter_layer_models_file_and_no_cors(tmp_path: Path) -> None:
     arn = "arn:aws:lambda:eu-west-1:123456789012:layer:MyAdapter:3"
-    synth = synth_app(tmp_path, stage="regional", region="eu-west-1", webAdapterLayerArn=arn)
+    models = tmp_path / "models.toml"
+    models.write_text(DEFAULT_FILE.read_text().replace("openai/gpt-oss-20b", "groq/compound-mini"))
+    synth = synth_app(tmp_path, stage="regional", region="eu-west-1", webAdapterLayerArn=arn, modelsFile=str(models))
     api = synth.templates["api"]
     _, chat = function_named(api, "Chimera chat")
     assert arn in chat["Properties"]["Layers"]
     env = function_environment(api, "Chimera chat")
     assert env["CHIMERA_CORS_ORIGINS"] == "" and env["SUPABASE_URL"] == ""
+    # The catalogue ships in a layer of its own, and only the chat function reads it.
+    assert env["CHIMERA_MODELS_FILE"] == f"/opt/{constants.MODELS_LAYER_DIR}/catalogue.toml"
+    assert "CHIMERA_MODELS_FILE" not in function_environment(api, "Chimera history")
+    (models_layer,) = [
+        r for r in resources(api, "AWS::Lambda::LayerVersion").values()
+        if "model catalogue" in r["Properties"]["Description"]
+    ]  # fmt: skip
+    shipped = synth.outdir / models_layer["Metadata"]["aws:asset:path"] / constants.MODELS_LAYER_DIR / "catalogue.toml"
+    assert shipped.read_text() == models.read_text()
+    assert len(chat["Properties"]["Layers"]) == 3  # dependencies, the Web Adapter, the catalogue
     (http_api,) = resources(api, "AWS::ApiGatewayV2::Api").values()
     assert "CorsConfiguration" not in http_api["Properties"]
 

@@ -28,6 +28,7 @@ import httpx
 import psycopg
 import pytest
 from chimera.dev.simulator import ProviderSimulator, simulated_answer
+from chimera.settings import ChatSettings
 from moto.server import ThreadedMotoServer
 
 from tests.conftest import JWT_SECRET, LOCAL_USER, bearer
@@ -213,7 +214,18 @@ def test_an_unfilled_app_secret_is_a_503_that_names_what_to_put_where(deploy_as:
     # The template carries SUPABASE_URL (context supabaseUrl), so only the database is missing.
     assert body(response)["detail"] == (
         "The database URL is not set: put DATABASE_URL in one of the secrets chimera/test/empty, chimera/test/origin."
-    )
+    )  # none of them is named .../app here; the deployed one is, and is named alone (below)
+
+
+def test_the_sentence_names_the_secret_that_owns_the_missing_value() -> None:
+    ids = "arn:aws:secretsmanager:eu-west-1:1:secret:chimera/dev/app-AbCdEf,chimera/dev/providers,chimera/dev/origin"
+    settings = ChatSettings(_env_file=None, chimera_secret_ids=ids)  # type: ignore[call-arg]
+    assert settings.missing() == [
+        "The database URL is not set: put DATABASE_URL in the secret chimera/dev/app.",
+        "Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/dev/app.",
+        "The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY "
+        "in the secret chimera/dev/providers.",
+    ]
 
 
 def test_the_usage_function_reports_the_persons_usage_in_prod(
@@ -230,8 +242,10 @@ def test_the_usage_function_reports_the_persons_usage_in_prod(
     assert response["statusCode"] == 200, body(response)
     report = body(response)
     assert (report["from"], report["to"]) == (today, today)
-    turns, tokens = db.execute(
-        "select count(*), sum(tokens_used) from ai_usage where user_id = %s", (LOCAL_USER,)
+    turns, tokens = db.execute(  # the same UTC day as asked, so a run across midnight still agrees
+        "select count(*), sum(tokens_used) from ai_usage"
+        " where user_id = %s and (created_at at time zone 'UTC')::date = %s::date",
+        (LOCAL_USER, today),
     ).fetchone() or (0, 0)
     assert turns >= 1
     assert (report["totals"]["turns"], report["totals"]["tokens"]) == (turns, tokens)
@@ -329,4 +343,4 @@ def test_the_chat_function_starts_with_empty_provider_keys_and_says_so(run_chat:
     assert health.json()["detail"] == (
         "The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY in one of the "
         "secrets chimera/test/app, chimera/test/empty, chimera/test/origin."
-    )
+    )  # the test's stand-in is not named .../providers, so every secret the function reads is named

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from chimera.dev.settings import LocalSettings
-from chimera.settings import ChatSettings
+from chimera.settings import ChatSettings, CoreSettings
 from chimera.store.migrate import apply_migrations
 
 SIMULATED_KEY = SecretStr("simulated-key-not-secret")
@@ -65,7 +65,7 @@ def dev(host: str, port: int, simulator_port: int) -> None:
 
 
 def migrate() -> None:
-    settings = ChatSettings()
+    settings = CoreSettings()
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set: point it at the database to migrate.")
     applied = asyncio.run(apply_migrations(settings.database_url.get_secret_value()))

@@ -103,16 +103,25 @@ def plan(catalogue: Catalogue, choice: str, message: str, available_providers: s
     return [spec for spec in chain if spec.provider in available_providers]
 
 
+@dataclass(frozen=True, slots=True)
+class _Resting:
+    """A model skipped because its health says so: for how long, and whether it is gone for good."""
+
+    spec: ModelSpec
+    wait_s: float
+    gone: bool
+
+
 @dataclass(slots=True)
 class _Attempts:
     """What went wrong so far in one turn, for the next decision and for the person."""
 
     failures: list[tuple[ModelSpec, ProviderError]] = field(default_factory=list)
-    resting: dict[str, tuple[ModelSpec, float, bool]] = field(default_factory=dict)  # key -> spec, wait, gone
+    resting: dict[str, _Resting] = field(default_factory=dict)  # by model key
 
     def gone(self, spec: ModelSpec) -> bool:
         return any(s.key == spec.key and e.kind == FailureKind.MODEL_GONE for s, e in self.failures) or (
-            spec.key in self.resting and self.resting[spec.key][2]
+            spec.key in self.resting and self.resting[spec.key].gone
         )
 
     def skip_sibling(self, spec: ModelSpec, earlier: list[ModelSpec]) -> bool:
@@ -152,7 +161,7 @@ class Router:
                 continue
             health = await self._health.get(spec.health_key)
             if not health.available(self._clock()):
-                attempts.resting[spec.key] = (spec, health.retry_in_s(self._clock()), health.gone)
+                attempts.resting[spec.key] = _Resting(spec, health.retry_in_s(self._clock()), health.gone)
                 continue
             # An SDK's first use (google-genai's ~1.6 s import) is not the model being slow:
             # it happens here, before any first-token deadline starts.
@@ -268,23 +277,22 @@ def _fallback_reason(attempts: _Attempts) -> str | None:
     if attempts.failures:
         return _describe(*attempts.failures[-1])
     if attempts.resting:
-        spec, _, gone = next(iter(attempts.resting.values()))
-        return _describe_resting(spec, gone)
+        first = next(iter(attempts.resting.values()))
+        return _describe_resting(first.spec, first.gone)
     return None
 
 
 def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
     """One sentence a person can act on: what went wrong and when to try again."""
     failures = [error for _, error in attempts.failures]
-    waits = [wait for _, wait, gone in attempts.resting.values() if not gone] + [
+    resting = list(attempts.resting.values())
+    waits = [r.wait_s for r in resting if not r.gone] + [
         e.retry_after_s for e in failures if e.kind == FailureKind.RATE_LIMITED and e.retry_after_s
     ]
-    rate_limited = any(not gone for _, _, gone in attempts.resting.values()) or any(
-        e.kind == FailureKind.RATE_LIMITED for e in failures
-    )
+    rate_limited = any(not r.gone for r in resting) or any(e.kind == FailureKind.RATE_LIMITED for e in failures)
     retry_in = min(waits) if waits else None
     when = f"in about {max(1, round(retry_in))} seconds" if retry_in else "in a moment"
-    any_gone = any(gone for _, _, gone in attempts.resting.values())
+    any_gone = any(r.gone for r in resting)
     if rate_limited and not any_gone and all(e.kind == FailureKind.RATE_LIMITED for e in failures):
         return NoProviderAvailable(
             f"The AI providers are at their free-tier limits right now. Please try again {when}.",
@@ -293,8 +301,8 @@ def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
     seen: dict[str, str] = {}
     for spec, error in attempts.failures:
         seen[spec.key] = _describe(spec, error)
-    for spec, _, gone in attempts.resting.values():
-        seen.setdefault(spec.key, _describe_resting(spec, gone))
+    for rest in resting:
+        seen.setdefault(rest.spec.key, _describe_resting(rest.spec, rest.gone))
     return NoProviderAvailable(
         f"No AI model could answer ({'; '.join(seen.values())}). Please try again {when}.",
         retry_in_s=retry_in,

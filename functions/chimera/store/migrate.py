@@ -34,6 +34,15 @@ _BOOKKEEPING = """
     );
     alter table chimera.schema_migrations enable row level security;
     revoke all on chimera.schema_migrations from public;
+    do $$ declare api_role text; begin
+        -- Supabase grants its API roles everything in `public` by default; a table moved from
+        -- there keeps those grants, so take them back wherever the roles exist.
+        foreach api_role in array array['anon', 'authenticated', 'service_role'] loop
+            if exists (select 1 from pg_roles where rolname = api_role) then
+                execute format('revoke all on chimera.schema_migrations from %I', api_role);
+            end if;
+        end loop;
+    end $$;
 """
 
 
