@@ -219,7 +219,8 @@ def test_an_unfilled_app_secret_is_a_503_that_names_what_to_put_where(deploy_as:
 
 def test_the_sentence_names_the_secret_that_owns_the_missing_value() -> None:
     ids = "arn:aws:secretsmanager:eu-west-1:1:secret:chimera/dev/app-AbCdEf,chimera/dev/providers,chimera/dev/origin"
-    settings = ChatSettings(_env_file=None, chimera_secret_ids=ids)  # type: ignore[call-arg]
+    unset = dict.fromkeys(name.lower() for name in LEAKY)  # whatever the caller's environment holds
+    settings = ChatSettings(_env_file=None, chimera_secret_ids=ids, **unset)  # type: ignore[call-arg]
     assert settings.missing() == [
         "The database URL is not set: put DATABASE_URL in the secret chimera/dev/app.",
         "Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/dev/app.",

@@ -138,7 +138,7 @@ class ChatService:
             yield sse.data("conversation", conversation)
             part = 0
             events = self._router.stream(choice=turn.request.model, messages=turn.prompt)
-            async for item in self._with_heartbeats(events, answer):
+            async for item in self._with_heartbeats(events):
                 if item is None:
                     yield sse.HEARTBEAT
                 elif isinstance(item, TextDelta):
@@ -198,34 +198,26 @@ class ChatService:
         """Wait for the person's message to be saved; its failure is logged by the task itself."""
         await asyncio.wait([user_saved])
 
-    async def _with_heartbeats(
-        self, events: AsyncGenerator[RouterEvent], answer: _Answer
-    ) -> AsyncGenerator[RouterEvent | None]:
-        """The router's events, and ``None`` after each silent heartbeat interval while no text flows.
+    async def _with_heartbeats(self, events: AsyncGenerator[RouterEvent]) -> AsyncGenerator[RouterEvent | None]:
+        """The router's events, and ``None`` after each heartbeat interval in which none came.
 
-        Retries and fallbacks can keep a stream silent for tens of seconds; a comment line now and
-        then keeps proxies (CloudFront's 60 s read timeout) from cutting it. Once text flows, events
-        are awaited directly: no task per token.
+        Retries, fallbacks, a model reasoning or a stall after some text can keep a stream silent
+        for tens of seconds; a comment line now and then keeps proxies (CloudFront's 60 s read
+        timeout) from cutting it, before the first word and after it alike.
         """
         pending: asyncio.Future[RouterEvent] | None = None
         try:
             while True:
-                if answer.parts:
-                    try:
-                        item = await anext(events)
-                    except StopAsyncIteration:
-                        return
-                else:
-                    pending = pending or asyncio.ensure_future(anext(events))
-                    done, _ = await asyncio.wait({pending}, timeout=self._settings.sse_heartbeat_s)
-                    if not done:
-                        yield None
-                        continue
-                    finished, pending = pending, None
-                    try:
-                        item = finished.result()
-                    except StopAsyncIteration:
-                        return
+                pending = pending or asyncio.ensure_future(anext(events))
+                done, _ = await asyncio.wait({pending}, timeout=self._settings.sse_heartbeat_s)
+                if not done:
+                    yield None
+                    continue
+                finished, pending = pending, None
+                try:
+                    item = finished.result()
+                except StopAsyncIteration:
+                    return
                 yield item
         finally:
             if pending is not None:

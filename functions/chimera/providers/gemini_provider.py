@@ -56,9 +56,12 @@ class GeminiProvider:
         from google import genai
         from google.genai import errors, types
 
-        # No retry_options: the router owns retrying. With aiohttp installed the SDK streams
-        # over an aiohttp session without a connection cap, so hundreds of streams never queue.
-        options = types.HttpOptions(base_url=self._base_url, timeout=int(self._timeout_s * 1000))
+        # The router owns retrying and deadlines. One attempt: without retry_options the SDK
+        # retries a refused connection by itself for 1-10 s at a time. No timeout: the SDK's bounds
+        # the whole request, which would cut a long healthy answer; the router's deadlines apply
+        # per read. With aiohttp installed the SDK streams over a session without a connection
+        # cap, so hundreds of streams never queue.
+        options = types.HttpOptions(base_url=self._base_url, retry_options=types.HttpRetryOptions(attempts=1))
         return _Sdk(genai.Client(api_key=self._api_key, http_options=options), types, errors)
 
     async def prepare(self) -> None:
@@ -79,11 +82,14 @@ class GeminiProvider:
         sdk = await self._ready()
         names: set[str] = set()
         try:
-            async for model in await sdk.client.aio.models.list():
-                if model.name and "generateContent" in (model.supported_actions or ["generateContent"]):
-                    names.add(model.name.removeprefix("models/"))
+            async with asyncio.timeout(self._timeout_s):  # no router here: the listing has its own bound
+                async for model in await sdk.client.aio.models.list():
+                    if model.name and "generateContent" in (model.supported_actions or ["generateContent"]):
+                        names.add(model.name.removeprefix("models/"))
         except sdk.errors.APIError as exc:
             raise _api_error(self.name, exc) from exc
+        except TimeoutError as exc:
+            raise ProviderError(provider=self.name, kind=FailureKind.TIMEOUT, detail="listing timed out") from exc
         except (aiohttp.ClientError, httpx.HTTPError, OSError) as exc:
             raise ProviderError(provider=self.name, kind=FailureKind.UNAVAILABLE, detail=type(exc).__name__) from exc
         return names

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 
+import aiohttp
 import groq
 import httpx
 from groq.types.chat import ChatCompletionMessageParam
@@ -49,7 +50,7 @@ class GroqProvider:
         except groq.APIStatusError as exc:
             raise _status_error(exc) from exc
         except groq.APIConnectionError as exc:
-            raise ProviderError(provider=self.name, kind=FailureKind.UNAVAILABLE, detail=type(exc).__name__) from exc
+            raise _connection_error(exc) from exc
         return {model.id for model in page.data}
 
     async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
@@ -63,8 +64,7 @@ class GroqProvider:
         except groq.APIStatusError as exc:
             raise _status_error(exc) from exc
         except groq.APIConnectionError as exc:
-            kind = FailureKind.TIMEOUT if isinstance(exc, groq.APITimeoutError) else FailureKind.UNAVAILABLE
-            raise ProviderError(provider=self.name, kind=kind, detail=type(exc).__name__) from exc
+            raise _connection_error(exc) from exc
 
         quota = parse_quota_headers(raw.headers)
         if quota is not None:
@@ -104,6 +104,31 @@ def _to_groq(message: PromptMessage) -> ChatCompletionMessageParam:
     if message.role == "assistant":
         return {"role": "assistant", "content": message.content}
     return {"role": "user", "content": message.content}
+
+
+def _connection_error(exc: groq.APIConnectionError) -> ProviderError:
+    """A refused or hung-up connection is the provider being unavailable, not slow.
+
+    The aiohttp transport reports them as a *timeout* (httpx.ConnectTimeout from aiohttp's
+    ClientConnectorError, ServerDisconnectedError or ClientOSError, whichever the race between our
+    write and their close gives), so the cause chain decides.
+    """
+    broken = (ConnectionError, aiohttp.ClientConnectionError)  # refused, reset, hung up...
+    unreachable = any(
+        isinstance(cause, broken) and not isinstance(cause, TimeoutError)  # ...but not aiohttp's timeouts
+        for cause in _causes(exc)
+    )
+    timed_out = isinstance(exc, groq.APITimeoutError) and not unreachable
+    kind = FailureKind.TIMEOUT if timed_out else FailureKind.UNAVAILABLE
+    detail = "connection refused or closed" if unreachable else type(exc).__name__
+    return ProviderError(provider=GroqProvider.name, kind=kind, detail=detail)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: BaseException | None = exc
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
 
 
 # Groq's codes for a model id it does not serve (400 for a retired one, 404 for an unknown one).
