@@ -54,6 +54,7 @@ class FailureKind(StrEnum):
     BAD_RESPONSE = "bad_response"  # a stream we could not parse
     REJECTED = "rejected"  # 4xx other than 429 (bad key, bad request): retrying will not help
     MODEL_GONE = "model_gone"  # the provider says this model does not exist or was retired
+    TOO_LARGE = "too_large"  # this request is more than the model takes (context, or tokens a minute)
 
 
 RETRYABLE = frozenset({FailureKind.UNAVAILABLE, FailureKind.TIMEOUT, FailureKind.BAD_RESPONSE})
@@ -74,11 +75,17 @@ class ProviderError(Exception):
     ) -> None:
         super().__init__(f"{provider}: {kind} ({status}): {detail}")
         self.provider = provider
-        self.code = code  # the provider's own error code, e.g. "model_decommissioned"
         self.kind = kind
         self.detail = detail
         self.status = status
         self.retry_after_s = retry_after_s
+        self.code = code  # the provider's own error code, e.g. "model_decommissioned"
+
+    @property
+    def request_fault(self) -> bool:
+        """The request's own fault (too large, invalid): no sign of trouble at the provider, so it
+        never rests a model for everybody else."""
+        return self.kind == FailureKind.TOO_LARGE or (self.kind == FailureKind.REJECTED and self.status in (400, 422))
 
 
 def failure_kind_for_status(status: int) -> FailureKind:

@@ -147,7 +147,11 @@ class GeminiProvider:
 def _api_error(provider: str, exc: Any) -> ProviderError:
     """google-genai's ``APIError`` as ours. A 404 NOT_FOUND names a model Gemini does not serve."""
     status = str(exc.status or "")
-    kind = FailureKind.MODEL_GONE if exc.code == 404 and status == "NOT_FOUND" else failure_kind_for_status(exc.code)
+    kind = failure_kind_for_status(exc.code)
+    if exc.code == 404 and status == "NOT_FOUND":
+        kind = FailureKind.MODEL_GONE
+    elif exc.code == 400 and "token" in (exc.message or "").lower() and "exceed" in (exc.message or "").lower():
+        kind = FailureKind.TOO_LARGE  # "The input token count (N) exceeds the maximum number of tokens allowed"
     return ProviderError(
         provider=provider,
         kind=kind,

@@ -141,6 +141,8 @@ def _status_error(exc: groq.APIStatusError) -> ProviderError:
     kind = failure_kind_for_status(exc.status_code)
     if exc.status_code in (400, 404) and code in MODEL_GONE_CODES:
         kind = FailureKind.MODEL_GONE
+    elif exc.status_code == 413 or code == "context_length_exceeded":
+        kind = FailureKind.TOO_LARGE  # over the context, or over the model's tokens a minute
     return ProviderError(
         provider=GroqProvider.name,
         kind=kind,

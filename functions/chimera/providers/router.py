@@ -246,6 +246,8 @@ class Router:
     async def _record(
         self, spec: ModelSpec, *, error: ProviderError | None = None, quota: QuotaReport | None = None
     ) -> None:
+        if error is not None and error.request_fault:
+            return  # the request's own fault says nothing about the model: nobody else pays for it
         health = await self._health.get(spec.health_key)
         now = self._clock()
         updated = after_failure(health, error, now) if error else after_success(health, quota, now)
@@ -260,6 +262,7 @@ _FAILURE_WORDS = {
     FailureKind.BAD_RESPONSE: "sent a broken answer",
     FailureKind.REJECTED: "refused the request",
     FailureKind.MODEL_GONE: "is no longer offered by its provider",
+    FailureKind.TOO_LARGE: "cannot take a conversation this long",
 }
 
 
@@ -298,6 +301,11 @@ def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
             f"The AI providers are at their free-tier limits right now. Please try again {when}.",
             retry_in_s=retry_in,
         )
+    too_large = [spec.label for spec, error in attempts.failures if error.kind == FailureKind.TOO_LARGE]
+    if too_large and len(too_large) == len(failures) and not resting:
+        return NoProviderAvailable(
+            f"This conversation is too long for {_and(too_large)}. Please start a new chat, or send a shorter message."
+        )
     seen: dict[str, str] = {}
     for spec, error in attempts.failures:
         seen[spec.key] = _describe(spec, error)
@@ -307,3 +315,8 @@ def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
         f"No AI model could answer ({'; '.join(seen.values())}). Please try again {when}.",
         retry_in_s=retry_in,
     )
+
+
+def _and(names: list[str]) -> str:
+    unique = list(dict.fromkeys(names))
+    return unique[0] if len(unique) == 1 else f"{', '.join(unique[:-1])} and {unique[-1]}"

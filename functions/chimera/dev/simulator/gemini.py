@@ -76,6 +76,9 @@ async def generate(request: Request) -> Response:
     state.record("gemini", model, prompt)
     if state.model_status("gemini", model) != "served":
         return _not_found(model, _api_version(request))  # before any scripted scenario is used up
+    spec = catalogue_spec("gemini", model)
+    if spec is not None and prompt_token_count(texts) > spec.context_tokens:
+        return _too_many_tokens(prompt_token_count(texts), spec.context_tokens)
     scenario = state.take_scenario("gemini")
     if scenario.status is not None:
         return _scripted_error(scenario, model)
@@ -184,8 +187,15 @@ def quota_exceeded_body(model: str, kind: RateLimit, wait_s: float, *, retry_inf
     return {"error": {"code": 429, "message": message, "status": "RESOURCE_EXHAUSTED", "details": details}}
 
 
+def _too_many_tokens(requested: int, limit: int) -> Response:
+    message = f"The input token count ({requested}) exceeds the maximum number of tokens allowed ({limit})."
+    return _error(400, message, "INVALID_ARGUMENT")
+
+
 def _scripted_error(scenario: Scenario, model: str) -> Response:
     status = scenario.status or 500
+    if status == 400:
+        return _too_many_tokens(1_048_577 + 100, 1_048_576)
     if status == 429:
         wait = TYPICAL_WAIT_S if scenario.retry_after_s is None else scenario.retry_after_s
         return JSONResponse(quota_exceeded_body(model, scenario.rate_limit, wait, retry_info=scenario.retry_info), 429)

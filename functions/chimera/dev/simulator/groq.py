@@ -66,6 +66,9 @@ async def chat(request: Request) -> Response:
     refusal = _model_refusal(state, model)
     if refusal is not None:
         return refusal
+    too_large = _size_refusal(model, prompt_tokens)  # what the model cannot take, before anything else
+    if too_large is not None:
+        return too_large
     scenario = state.take_scenario("groq")
     if scenario.status is not None:
         return _scripted_error(scenario, model, prompt_tokens)
@@ -216,10 +219,47 @@ _SERVER_ERRORS = {
 }
 
 
+def _size_refusal(model: str, prompt_tokens: int) -> Response | None:
+    """Groq refuses a request larger than the model's tokens-per-minute limit with 413 (on the free
+    plan, 8,000 for gpt-oss: a long conversation never fits), and one over its context with 400."""
+    spec = catalogue_spec("groq", model)
+    if spec is not None and prompt_tokens > spec.context_tokens:
+        return _context_too_long()
+    limit = free_tier("groq", model).tpm
+    if limit is not None and prompt_tokens > limit:
+        return _request_too_large(model, limit, prompt_tokens)
+    return None
+
+
+def _request_too_large(model: str, limit: int, requested: int) -> Response:
+    message = (
+        f"Request too large for model `{model}` in organization `{ORGANIZATION}` service tier `on_demand` on "
+        f"tokens per minute (TPM): Limit {limit}, Requested {requested}, please reduce your message size and try "
+        "again. Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing"
+    )
+    return _error(413, message, "tokens", "rate_limit_exceeded")
+
+
+def _context_too_long() -> Response:
+    body = {
+        "error": {
+            "message": "Please reduce the length of the messages or completion.",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }
+    }
+    return JSONResponse(body, 400)
+
+
 def _scripted_error(scenario: Scenario, model: str, prompt_tokens: int) -> Response:
     status = scenario.status or 500
     if status == 429:
         return _rate_limited(scenario, model, prompt_tokens)
+    if status == 413:
+        return _request_too_large(model, free_tier("groq", model).tpm or 8000, prompt_tokens + 8000)
+    if status == 400:
+        return _context_too_long()
     headers = {"retry-after": str(math.ceil(scenario.retry_after_s))} if scenario.retry_after_s is not None else None
     if status >= 500:
         message, kind = _SERVER_ERRORS.get(status, ("Internal Server Error", "internal_server_error"))
