@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
 
@@ -11,7 +12,7 @@ import boto3
 import pytest
 from chimera.errors import NotConfigured
 from chimera.providers.base import FailureKind, ProviderError
-from chimera.providers.health import ModelHealth, after_failure
+from chimera.providers.health import ModelHealth, after_failure, claim_probe
 from chimera.secrets import with_secrets
 from chimera.settings import ChatSettings, HistorySettings
 from chimera.store import dynamodb as health_dynamodb
@@ -53,24 +54,76 @@ def table(aws: None) -> str:
     return TABLE
 
 
-def test_health_written_by_one_instance_is_seen_by_another(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def rate_limited(retry_after_s: float = 30) -> ProviderError:
+    return ProviderError(provider="groq", kind=FailureKind.RATE_LIMITED, detail="429", retry_after_s=retry_after_s)
+
+
+def unavailable() -> ProviderError:
+    return ProviderError(provider="groq", kind=FailureKind.UNAVAILABLE, detail="503", status=503)
+
+
+def test_an_open_circuit_of_one_instance_is_seen_by_another(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(health_dynamodb, "CACHE_S", 0.0)  # a second instance with a cold cache
     first, second = DynamoHealthStore(table_name=table), DynamoHealthStore(table_name=table)
-    limited = after_failure(
-        ModelHealth("groq/m"),
-        ProviderError(provider="groq", kind=FailureKind.RATE_LIMITED, detail="429", retry_after_s=30),
-        time.time(),
-    )
+    now = time.time()
 
     async def scenario() -> ModelHealth:
         assert await second.get("groq/m") == ModelHealth("groq/m")
-        await first.put(limited)
+        await first.update("groq/m", lambda h: after_failure(h, rate_limited(), now))
         return await second.get("groq/m")
 
     seen = asyncio.run(scenario())
-    assert seen == limited and not seen.available(time.time())
+    assert seen.state(now) == "open" and seen.retry_in_s(now) == pytest.approx(30)
     item = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "model#groq/m"}})["Item"]
-    assert int(item["expires_at"]["N"]) > limited.cooldown_until  # the TTL attribute is set
+    assert int(item["expires_at"]["N"]) > seen.cooldown_until  # the TTL attribute is set
+
+
+def test_concurrent_failures_from_many_instances_are_all_counted(table: str) -> None:
+    """Eight instances record a failure at the same moment: a read-modify-write would lose some."""
+    stores = [DynamoHealthStore(table_name=table) for _ in range(8)]
+    now = time.time()
+    start = threading.Barrier(len(stores))
+
+    def record(store: DynamoHealthStore) -> None:
+        start.wait()
+        asyncio.run(store.update("groq/m", lambda h: after_failure(h, unavailable(), now)))
+
+    threads = [threading.Thread(target=record, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    final = asyncio.run(DynamoHealthStore(table_name=table).get("groq/m"))
+    assert (final.consecutive_failures, final.version) == (8, 8)
+    assert final.state(now) == "open"  # three were enough to open it
+
+
+def test_only_one_instance_probes_a_half_open_circuit(table: str) -> None:
+    then = time.time() - 60  # opened a minute ago for 30 s: half-open now
+    seed = DynamoHealthStore(table_name=table)
+    asyncio.run(seed.update("groq/m", lambda h: after_failure(h, rate_limited(30), then)))
+    stores = [DynamoHealthStore(table_name=table) for _ in range(4)]
+    now = time.time()
+
+    claims = [
+        asyncio.run(s.update("groq/m", lambda h, t=f"probe-{i}": claim_probe(h, now, t))) for i, s in enumerate(stores)
+    ]
+
+    assert [c.probe_token for c in claims] == ["probe-0"] * 4  # the first claim holds for everyone
+    assert not claims[-1].available(now)
+
+
+def test_an_expired_item_is_no_state(table: str) -> None:
+    """DynamoDB's TTL deletes items lazily (within days): reads must not trust an expired one."""
+    long_ago = time.time() - 3 * 86_400
+    past = DynamoHealthStore(table_name=table, clock=lambda: long_ago)
+    asyncio.run(past.update("groq/m", lambda h: after_failure(h, rate_limited(10), long_ago)))
+
+    health = asyncio.run(DynamoHealthStore(table_name=table).get("groq/m"))
+
+    assert (health.state(time.time()), health.consecutive_failures) == ("closed", 0)
+    assert health.version == 1  # ...but its version is kept, so the next write replaces it
 
 
 def test_reads_are_cached_so_the_hot_path_skips_the_table(table: str) -> None:
@@ -96,7 +149,8 @@ def test_reads_are_cached_so_the_hot_path_skips_the_table(table: str) -> None:
 def test_a_missing_table_degrades_to_healthy_instead_of_failing(aws: None) -> None:
     store = DynamoHealthStore(table_name="no-such-table")
     assert asyncio.run(store.get("groq/m")) == ModelHealth("groq/m")
-    asyncio.run(store.put(ModelHealth("groq/m", consecutive_failures=1)))  # logged, not raised
+    changed = asyncio.run(store.update("groq/m", lambda h: after_failure(h, unavailable(), time.time())))
+    assert changed.consecutive_failures == 1  # logged, not raised: the change still applies here
 
 
 def test_secrets_fill_the_secret_settings(aws: None) -> None:

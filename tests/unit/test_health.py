@@ -8,9 +8,11 @@ from chimera.providers.health import (
     DEFAULT_RATE_LIMIT_COOLDOWN_S,
     FAILURES_TO_OPEN,
     OPEN_COOLDOWN_S,
+    PROBE_S,
     ModelHealth,
     after_failure,
     after_success,
+    claim_probe,
 )
 from chimera.providers.quota_headers import parse_duration_s, parse_quota_headers, parse_retry_after
 
@@ -71,3 +73,25 @@ def test_quota_headers() -> None:
     assert parse_quota_headers({}) is None
     assert parse_retry_after({"retry-after": "3"}) == 3.0
     assert parse_retry_after({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}) is None
+
+
+def test_after_its_rest_a_circuit_is_half_open_and_one_probe_decides() -> None:
+    opened = after_failure(ModelHealth("groq/m"), failure(FailureKind.RATE_LIMITED, 10), NOW)
+    later = NOW + 11
+    assert (opened.state(NOW), opened.state(later)) == ("open", "half-open")
+    assert opened.available(later)  # free to be claimed
+
+    probing = claim_probe(opened, later, "me")
+    assert probing.probe_token == "me" and not probing.available(later)  # the others wait
+    assert claim_probe(probing, later + 1, "you") == probing  # a second claim changes nothing
+
+    assert after_success(probing, None, later + 2).state(later + 2) == "closed"
+    reopened = after_failure(probing, failure(FailureKind.UNAVAILABLE), later + 2)
+    assert reopened.state(later + 2) == "open"  # one failed probe is enough: it was already failing
+    assert reopened.probe_token is None
+
+
+def test_a_probe_that_never_reports_frees_the_circuit_for_another() -> None:
+    opened = after_failure(ModelHealth("groq/m"), failure(FailureKind.RATE_LIMITED, 10), NOW)
+    probing = claim_probe(opened, NOW + 11, "lost-instance")
+    assert claim_probe(probing, NOW + 11 + PROBE_S, "next").probe_token == "next"

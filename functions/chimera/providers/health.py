@@ -9,8 +9,9 @@ The state transitions are pure functions so they can be tested without a clock o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Literal, Protocol
 
 from chimera.providers.base import FailureKind, ProviderError, QuotaReport
 
@@ -22,15 +23,35 @@ DEFAULT_RATE_LIMIT_COOLDOWN_S = 10.0  # a 429 that did not say how long to wait
 MODEL_GONE_COOLDOWN_S = 6 * 3600.0
 
 
+PROBE_S = 30.0  # how long one instance's half-open probe holds the others back
+
+
 @dataclass(frozen=True, slots=True)
 class ModelHealth:
+    """A circuit per model: closed (ask it), open (rest until ``cooldown_until``), then half-open
+    (one instance asks, as a probe; the others wait for its answer).
+
+    ``version`` counts the writes in a shared store, which applies a change only to the version it
+    read (two instances lose no update).
+    """
+
     key: str  # ModelSpec.health_key: "<provider>/<provider model id>"
-    cooldown_until: float = 0.0  # epoch seconds; 0 means available
+    cooldown_until: float = 0.0  # epoch seconds; 0: closed (nothing happened since the last success)
     consecutive_failures: int = 0
     last_failure: str | None = None  # a FailureKind value, for the page and the logs
+    probe_token: str | None = None  # who is probing a half-open circuit...
+    probe_until: float = 0.0  # ...and until when the others leave it alone
+    version: int = 0
+
+    def state(self, now: float) -> Literal["closed", "open", "half-open"]:
+        if not self.cooldown_until:
+            return "closed"
+        return "open" if now < self.cooldown_until else "half-open"
 
     def available(self, now: float) -> bool:
-        return now >= self.cooldown_until
+        """Closed, or half-open with nobody probing it (a caller may claim the probe)."""
+        state = self.state(now)
+        return state == "closed" or (state == "half-open" and now >= self.probe_until)
 
     @property
     def gone(self) -> bool:
@@ -38,7 +59,14 @@ class ModelHealth:
         return self.last_failure == FailureKind.MODEL_GONE.value
 
     def retry_in_s(self, now: float) -> float:
-        return max(0.0, self.cooldown_until - now)
+        return max(0.0, self.cooldown_until - now, self.probe_until - now)
+
+
+def claim_probe(health: ModelHealth, now: float, token: str) -> ModelHealth:
+    """A half-open circuit with no probe in flight is claimed for ``token``; anything else is unchanged."""
+    if health.state(now) != "half-open" or now < health.probe_until:
+        return health
+    return replace(health, probe_token=token, probe_until=now + PROBE_S)
 
 
 def after_success(health: ModelHealth, quota: QuotaReport | None, now: float) -> ModelHealth:
@@ -50,7 +78,14 @@ def after_success(health: ModelHealth, quota: QuotaReport | None, now: float) ->
             cooldown_until = max(cooldown_until, now + quota.requests_reset_s)
         if quota.remaining_tokens == 0 and quota.tokens_reset_s:
             cooldown_until = max(cooldown_until, now + quota.tokens_reset_s)
-    return replace(health, cooldown_until=cooldown_until, consecutive_failures=0, last_failure=None)
+    return replace(
+        health,
+        cooldown_until=cooldown_until,
+        consecutive_failures=0,
+        last_failure=None,
+        probe_token=None,
+        probe_until=0.0,
+    )
 
 
 def after_failure(health: ModelHealth, error: ProviderError, now: float) -> ModelHealth:
@@ -60,12 +95,26 @@ def after_failure(health: ModelHealth, error: ProviderError, now: float) -> Mode
         cooldown_until = now + MODEL_GONE_COOLDOWN_S
     elif error.kind == FailureKind.RATE_LIMITED:
         cooldown_until = now + (error.retry_after_s or DEFAULT_RATE_LIMIT_COOLDOWN_S)
-    elif failures >= FAILURES_TO_OPEN:
+    elif failures >= FAILURES_TO_OPEN or health.state(now) == "half-open":  # a failed probe opens it again
         cooldown_until = now + OPEN_COOLDOWN_S
-    return replace(health, cooldown_until=cooldown_until, consecutive_failures=failures, last_failure=error.kind.value)
+    return replace(
+        health,
+        cooldown_until=cooldown_until,
+        consecutive_failures=failures,
+        last_failure=error.kind.value,
+        probe_token=None,
+        probe_until=0.0,
+    )
 
 
 class HealthStore(Protocol):
-    async def get(self, key: str) -> ModelHealth: ...
+    async def get(self, key: str) -> ModelHealth:
+        """The model's health as of about a second ago (cached on the hot path)."""
+        ...
 
-    async def put(self, health: ModelHealth) -> None: ...
+    async def update(self, key: str, change: Callable[[ModelHealth], ModelHealth]) -> ModelHealth:
+        """Apply ``change`` to the current health and store it, atomically; return what is stored.
+
+        A shared store re-reads and re-applies on a conflicting write, so no update is lost.
+        """
+        ...

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 import time
+import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -29,7 +30,7 @@ from chimera.providers.base import (
     Usage,
 )
 from chimera.providers.catalogue import Catalogue, ModelSpec
-from chimera.providers.health import HealthStore, after_failure, after_success
+from chimera.providers.health import HealthStore, ModelHealth, after_failure, after_success, claim_probe
 
 logger = logging.getLogger(__name__)
 
@@ -159,8 +160,8 @@ class Router:
         for index, spec in enumerate(chain):
             if attempts.skip_sibling(spec, chain[:index]):
                 continue
-            health = await self._health.get(spec.health_key)
-            if not health.available(self._clock()):
+            health = await self._may_ask(spec)
+            if health is not None:
                 attempts.resting[spec.key] = _Resting(spec, health.retry_in_s(self._clock()), health.gone)
                 continue
             # An SDK's first use (google-genai's ~1.6 s import) is not the model being slow:
@@ -248,11 +249,29 @@ class Router:
     ) -> None:
         if error is not None and error.request_fault:
             return  # the request's own fault says nothing about the model: nobody else pays for it
+        now = self._clock()
+        if error is not None:
+            await self._health.update(spec.health_key, lambda health: after_failure(health, error, now))
+        else:
+            await self._health.update(spec.health_key, lambda health: after_success(health, quota, now))
+
+    async def _may_ask(self, spec: ModelSpec) -> ModelHealth | None:
+        """None if this turn may ask the model; else its health, which says how long it rests.
+
+        A closed circuit is asked. An open one rests. A half-open one is asked by exactly one turn
+        across all instances, the one whose claim of the probe the shared store kept.
+        """
         health = await self._health.get(spec.health_key)
         now = self._clock()
-        updated = after_failure(health, error, now) if error else after_success(health, quota, now)
-        if updated != health:
-            await self._health.put(updated)
+        state = health.state(now)
+        if state == "closed":
+            return None
+        if state == "half-open" and now >= health.probe_until:
+            token = uuid.uuid4().hex
+            health = await self._health.update(spec.health_key, lambda current: claim_probe(current, now, token))
+            if health.probe_token == token:
+                return None
+        return health
 
 
 _FAILURE_WORDS = {

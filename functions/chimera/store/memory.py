@@ -6,6 +6,8 @@ In AWS, `chimera.store.dynamodb` shares the same state across Lambda instances.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import replace
 
 from chimera.providers.health import ModelHealth
 from chimera.providers.rate_limit import window_of
@@ -18,8 +20,13 @@ class MemoryHealthStore:
     async def get(self, key: str) -> ModelHealth:
         return self._state.get(key) or ModelHealth(key=key)
 
-    async def put(self, health: ModelHealth) -> None:
-        self._state[health.key] = health
+    async def update(self, key: str, change: Callable[[ModelHealth], ModelHealth]) -> ModelHealth:
+        # One event loop, no await between the read and the write: atomic.
+        current = await self.get(key)
+        changed = change(current)
+        if changed != current:
+            self._state[key] = replace(changed, version=current.version + 1)
+        return self._state.get(key, current)
 
     def clear(self) -> None:
         self._state.clear()
