@@ -13,6 +13,14 @@ class ConversationNotFound(ChimeraError):
         self.conversation_id = conversation_id
 
 
+class ConversationBusy(ChimeraError):
+    """Another turn of this conversation is still being answered."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__("conversation busy")
+        self.conversation_id = conversation_id
+
+
 class StoreUnavailable(ChimeraError):
     pass
 

@@ -14,7 +14,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from chimera.auth import AuthError, AuthUnavailable
-from chimera.errors import ConversationNotFound, InvalidCursor, NotConfigured, RateLimited, StoreUnavailable
+from chimera.errors import (
+    ConversationBusy,
+    ConversationNotFound,
+    InvalidCursor,
+    NotConfigured,
+    RateLimited,
+    StoreUnavailable,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -40,6 +47,7 @@ _MEANINGS = {
     401: "Not signed in, or the access token is not valid",
     403: "The request did not come through the site's own address",
     404: "Not found (or not yours)",
+    409: "The conversation is still answering an earlier message",
     413: "The request body is larger than 256 KB",
     422: "A field is missing or not valid",
     429: "Too many requests; Retry-After says when to try again",
@@ -94,6 +102,15 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 async def _not_found(_: Request, exc: ConversationNotFound) -> JSONResponse:
     return problem(404, "Not found", "That conversation does not exist, or it is not yours.")
+
+
+async def _busy(_: Request, exc: ConversationBusy) -> JSONResponse:
+    return problem(
+        409,
+        "Still answering",
+        "This conversation is still answering your last message. Wait for the answer (or stop it), "
+        "then send again; your text is kept.",
+    )
 
 
 async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
@@ -186,6 +203,7 @@ def _template(path: str) -> re.Pattern[str]:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(ConversationNotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(ConversationBusy, _busy)  # type: ignore[arg-type]
     app.add_exception_handler(StoreUnavailable, _store_down)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(AuthError, _unauthenticated)  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/api/chat",
     response_class=StreamingResponse,
-    responses=STREAM_RESPONSE | problem_responses(404, 429),
+    responses=STREAM_RESPONSE | problem_responses(404, 409, 429),
     summary="Send a message and stream the answer",
 )
 async def chat(body: ChatRequest, principal: CurrentUser, chat: ChatDep) -> StreamingResponse:

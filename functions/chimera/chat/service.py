@@ -32,7 +32,11 @@ TITLE_CHARS = 60
 
 
 class ChatStore(Protocol):
-    async def load_context(self, *, principal: Principal, conversation_id: str, limit: int) -> ConversationContext: ...
+    async def claim_turn(
+        self, *, principal: Principal, conversation_id: str, turn_id: str, limit: int
+    ) -> ConversationContext: ...
+
+    async def release_turn(self, *, principal: Principal, conversation_id: str, turn_id: str) -> None: ...
 
     async def save_user_message(
         self, *, principal: Principal, conversation_id: str, message_id: str, content: str, new_title: str | None
@@ -47,6 +51,7 @@ class ChatStore(Protocol):
         content: str,
         metadata: dict[str, Any],
         usage: UsageRecord | None,
+        turn_id: str,
     ) -> None: ...
 
 
@@ -99,12 +104,19 @@ class ChatService:
         self._background = background
 
     async def prepare(self, *, principal: Principal, request: ChatRequest) -> Turn:
-        """Everything that must be known before the stream starts. Raises ``ConversationNotFound``."""
+        """Everything that must be known before the stream starts, and the conversation taken for it.
+
+        Raises ``ConversationNotFound``, or ``ConversationBusy`` while another turn is answering.
+        """
         history: list[StoredMessage] = []
         title = title_from(request.message)
+        turn_id = str(uuid.uuid4())  # the person's message's id, and the turn's
         if request.conversation_id is not None:
-            context = await self._store.load_context(
-                principal=principal, conversation_id=request.conversation_id, limit=self._settings.history_turns
+            context = await self._store.claim_turn(
+                principal=principal,
+                conversation_id=request.conversation_id,
+                turn_id=turn_id,
+                limit=self._settings.history_turns,
             )
             history, title = context.messages, context.title
         prompt = [PromptMessage("system", SYSTEM_PROMPT)]
@@ -117,6 +129,7 @@ class ChatService:
             title=title,
             is_new=request.conversation_id is None,
             prompt=prompt,
+            user_message_id=turn_id,
         )
 
     async def stream(self, turn: Turn) -> AsyncGenerator[bytes]:
@@ -170,16 +183,19 @@ class ChatService:
             ended = True
             self._record(answer, tokens=0, failed=True)
             await self._settle(user_saved)
+            self._release(turn)
             if exc.retry_in_s is not None:
                 yield sse.data("retry", {"afterSeconds": max(1, round(exc.retry_in_s))})
             yield sse.error(exc.message)
         except StoreUnavailable:
             ended = True
+            self._release(turn)
             yield sse.error("Your conversation could not be saved: the database is not reachable. Please try again.")
         except Exception:
             ended = True
             logger.exception("chat turn failed")
             await self._settle(user_saved)
+            self._release(turn)
             yield sse.error("Something went wrong on our side while answering. Please try again.")
         finally:
             if not ended:  # the person went away mid-answer: keep what they saw
@@ -232,7 +248,18 @@ class ChatService:
     async def _save_partial(self, turn: Turn, answer: _Answer, user_saved: asyncio.Task[None]) -> None:
         await user_saved
         if answer.text:
-            await self._save_answer(turn, answer, status="partial")
+            await self._save_answer(turn, answer, status="partial")  # ends the turn too
+        else:
+            await self._store.release_turn(
+                principal=turn.principal, conversation_id=turn.conversation_id, turn_id=turn.user_message_id
+            )
+
+    def _release(self, turn: Turn) -> None:
+        """End a turn that has no answer to save; a task of its own, so nothing waits on it."""
+        release = self._store.release_turn(
+            principal=turn.principal, conversation_id=turn.conversation_id, turn_id=turn.user_message_id
+        )
+        self._background.spawn(release, name="release-turn")
 
     async def _save_answer(self, turn: Turn, answer: _Answer, *, status: str) -> dict[str, Any]:
         usage = self._usage_record(turn, answer)
@@ -244,6 +271,7 @@ class ChatService:
             "duration": answer.elapsed_ms(),
             "ttft": answer.ttft_ms,
             "status": status,
+            "replyTo": turn.user_message_id,  # the question this answers
         }
         await self._store.save_assistant_message(
             principal=turn.principal,
@@ -252,6 +280,7 @@ class ChatService:
             content=answer.text,
             metadata=facts,
             usage=usage,
+            turn_id=turn.user_message_id,
         )
         return {
             "inputTokens": facts["inputTokens"],
