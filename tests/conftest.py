@@ -59,7 +59,10 @@ def make_settings(database_url: str, simulator: ProviderSimulator, **overrides: 
         "stream_idle_timeout_s": 1.5,
         "retry_base_delay_s": 0.01,
         "sse_heartbeat_s": 0.4,
-        "chat_rate_limit_per_minute": 10_000,  # the suite chats a lot as one person
+        # The suite chats a lot, as one person from one address: limits are tested where they are set low.
+        "chat_rate_limit_per_minute": 10_000,
+        "chat_rate_limit_per_ip_per_minute": 10_000,
+        "chat_tokens_per_day": 1_000_000_000,
     }
     values.update(overrides)
     return LocalSettings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class ChimeraError(Exception):
     """Base of the errors we expect and can explain to a person."""
@@ -29,12 +31,17 @@ class InvalidCursor(ChimeraError):
     pass
 
 
-class RateLimited(ChimeraError):
-    """This person started too many chats this minute."""
+LimitScope = Literal["person", "address", "tokens"]
 
-    def __init__(self, *, per_minute: int, retry_after_s: float) -> None:
+
+class RateLimited(ChimeraError):
+    """A limit for people was reached: ``limit`` chats a minute for the person or for their
+    network (``scope`` "person" / "address"), or ``limit`` tokens today for the person ("tokens")."""
+
+    def __init__(self, *, scope: LimitScope, limit: int, retry_after_s: float) -> None:
         super().__init__("rate limited")
-        self.per_minute = per_minute
+        self.scope = scope
+        self.limit = limit
         self.retry_after_s = retry_after_s
 
 

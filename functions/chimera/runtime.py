@@ -22,15 +22,15 @@ from chimera.auth import JwksCache, TokenVerifier
 from chimera.chat.background import BackgroundWrites
 from chimera.chat.service import ChatService
 from chimera.errors import NotConfigured
+from chimera.limits.gate import ChatLimits
+from chimera.limits.metered import MeteredChatStore
 from chimera.providers.base import ChatProvider
 from chimera.providers.catalogue import Catalogue, CatalogueError, catalogue_at
 from chimera.providers.health import HealthStore
-from chimera.providers.rate_limit import RateLimiter
 from chimera.providers.router import Router
 from chimera.secrets import with_secrets
 from chimera.settings import ChatSettings, CoreSettings
-from chimera.store.chat_store import PostgresChatStore
-from chimera.store.memory import MemoryHealthStore, MemoryRateLimiter
+from chimera.store.memory import MemoryHealthStore, MemoryRateLimiter, MemoryTokenLimiter
 from chimera.store.postgres import create_pool
 
 RETRY_S = 15.0  # how often a function that is not configured yet looks at its secrets again
@@ -69,13 +69,27 @@ def build_health_store(settings: ChatSettings) -> HealthStore:
     return MemoryHealthStore()
 
 
-def build_rate_limiter(settings: ChatSettings) -> RateLimiter:
-    per_minute = settings.chat_rate_limit_per_minute
+def build_limits(settings: ChatSettings) -> ChatLimits:
+    """The limits for people: in DynamoDB, shared by every instance; in memory for one process."""
+    person, address, tokens = (
+        settings.chat_rate_limit_per_minute,
+        settings.chat_rate_limit_per_ip_per_minute,
+        settings.chat_tokens_per_day,
+    )
     if settings.chimera_state_table:
-        from chimera.store.dynamodb import DynamoRateLimiter
+        from chimera.store.dynamodb import DynamoRateLimiter, DynamoTokenLimiter
 
-        return DynamoRateLimiter(table_name=settings.chimera_state_table, per_minute=per_minute)
-    return MemoryRateLimiter(per_minute=per_minute)
+        table = settings.chimera_state_table
+        return ChatLimits(
+            per_person=DynamoRateLimiter(table_name=table, limit=person),
+            per_address=DynamoRateLimiter(table_name=table, limit=address),
+            tokens=DynamoTokenLimiter(table_name=table, limit=tokens),
+        )
+    return ChatLimits(
+        per_person=MemoryRateLimiter(limit=person),
+        per_address=MemoryRateLimiter(limit=address),
+        tokens=MemoryTokenLimiter(limit=tokens),
+    )
 
 
 def build_verifier(settings: CoreSettings) -> TokenVerifier:
@@ -99,7 +113,7 @@ class ChatParts:
     catalogue: Catalogue
     providers: dict[str, ChatProvider]
     health: HealthStore
-    limiter: RateLimiter
+    limits: ChatLimits
     router: Router
     background: BackgroundWrites
     service: ChatService
@@ -111,13 +125,15 @@ class ChatParts:
         health = build_health_store(settings)
         router = Router(providers=providers, health=health, settings=settings, catalogue=catalogue)
         background = BackgroundWrites()
-        service = ChatService(store=PostgresChatStore(pool), router=router, settings=settings, background=background)
+        limits = build_limits(settings)
+        store = MeteredChatStore(pool, tokens=limits.tokens)
+        service = ChatService(store=store, router=router, settings=settings, background=background)
         return cls(
             settings=settings,
             catalogue=catalogue,
             providers=providers,
             health=health,
-            limiter=build_rate_limiter(settings),
+            limits=limits,
             router=router,
             background=background,
             service=service,

@@ -110,13 +110,20 @@ class ChatSettings(CoreSettings):
     # The model catalogue (TOML, the format of chimera/providers/catalogue.toml). Unset: the shipped one.
     chimera_models_file: str | None = None
 
-    # AWS: model health and rate-limit windows shared across Lambda instances live in this
+    # AWS: model health and the limits' counts shared across Lambda instances live in this
     # DynamoDB table when set; in memory otherwise.
     chimera_state_table: str | None = None
 
-    # Request limits. Chats a person may start per minute (keeps one person from spending the
-    # free-tier quota everybody shares).
+    # Request limits (chimera.limits), so no one person or network spends the free-tier quota that
+    # everybody shares. Chats a person may start in any minute.
     chat_rate_limit_per_minute: int = Field(default=20, ge=1)
+    # Chats one network address (an IPv6 /64) may start in any minute, whoever is signed in: higher
+    # than a person's, because a household, an office or a mobile carrier's NAT puts many people
+    # behind one address; low enough that one machine cannot run up accounts to multiply its share.
+    chat_rate_limit_per_ip_per_minute: int = Field(default=60, ge=1)
+    # Tokens (input + output) a person may use per UTC day. On Groq's free tier a large model has
+    # 200,000 tokens a day for the whole deployment: one person may spend at most half of that.
+    chat_tokens_per_day: int = Field(default=100_000, ge=1)
     history_turns: int = Field(default=20, ge=0, description="earlier messages sent as context")
 
     # Provider behaviour owned by the router (the SDKs' own retries are off).

@@ -1,4 +1,4 @@
-"""The AWS-backed pieces against moto: shared model health, rate windows and secrets."""
+"""The AWS-backed pieces against moto: shared model health, the limits for people, and secrets."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -16,7 +17,7 @@ from chimera.providers.health import ModelHealth, after_failure, claim_probe
 from chimera.secrets import with_secrets
 from chimera.settings import ChatSettings, HistorySettings
 from chimera.store import dynamodb as health_dynamodb
-from chimera.store.dynamodb import DynamoHealthStore, DynamoRateLimiter
+from chimera.store.dynamodb import DynamoHealthStore, DynamoRateLimiter, DynamoTokenLimiter
 from moto import mock_aws
 
 TABLE = "chimera-runtime-state"
@@ -209,21 +210,165 @@ def test_a_secret_that_cannot_be_read_names_it(aws: None) -> None:
         with_secrets(ChatSettings(_env_file=None, chimera_secret_ids="chimera/absent"))  # type: ignore[call-arg]
 
 
-def test_the_rate_limit_window_is_shared_by_every_instance(table: str) -> None:
-    first, second = (DynamoRateLimiter(table_name=table, per_minute=3) for _ in range(2))
-    if time.time() % 60 > 55:  # windows are whole minutes: start well inside one
-        time.sleep(61 - time.time() % 60)
+class OneRequestAtATime:
+    """A DynamoDB client whose every request is applied whole before the next, as DynamoDB applies
+    each one atomically. moto's in-process backend does not: two threads' ADDs or conditional
+    puts can interleave inside moto and lose one, which would test moto rather than our code.
+    Requests of different threads still interleave between each other, so reads go stale and
+    conditional writes conflict as they do in AWS."""
 
-    async def five_chats() -> list[float | None]:
-        return [await limiter.acquire("person-a") for limiter in (first, second, first, second, first)]
+    def __init__(self) -> None:
+        self._client = boto3.client("dynamodb")
+        self._lock = threading.Lock()
 
-    answers = asyncio.run(five_chats())
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        call = getattr(self._client, name)
+
+        def one_at_a_time(**kwargs: Any) -> Any:
+            with self._lock:
+                return call(**kwargs)
+
+        return one_at_a_time
+
+
+class Clock:
+    """One clock for every instance in a test: time moves when the test says so."""
+
+    def __init__(self, now: float = 1_767_268_800.0) -> None:  # 2026-01-01T12:00:00Z
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_two_instances_share_one_chat_window(table: str) -> None:
+    clock = Clock()
+    first, second = (DynamoRateLimiter(table_name=table, limit=3, clock=clock) for _ in range(2))
+
+    async def chat(limiter: DynamoRateLimiter, key: str = "person#a", after_s: float = 1.0) -> float | None:
+        clock.now += after_s
+        return (await limiter.acquire(key)).retry_after_s
+
+    async def scenario() -> list[float | None]:
+        return [
+            *[await chat(limiter) for limiter in (first, second, first, second)],
+            await chat(second, "person#b"),  # another person has their own window
+            await chat(first, after_s=56.0),  # at +61 the first chat (at +1) has left the window
+            await chat(second, after_s=0.0),
+        ]
+
+    answers = asyncio.run(scenario())
     assert answers[:3] == [None, None, None]
-    assert all(wait is not None and 0 < wait <= 60 for wait in answers[3:])
-    assert asyncio.run(second.acquire("person-b")) is None  # another person has their own window
+    assert answers[3] == pytest.approx(57.0)  # at +4, until the chat at +1 leaves at +61
+    assert answers[4:6] == [None, None]
+    assert answers[6] == pytest.approx(1.0)  # full again, until the chat at +2 leaves at +62
 
 
-def test_a_missing_rate_table_lets_chats_through(aws: None) -> None:
-    limiter = DynamoRateLimiter(table_name="no-such-table", per_minute=1)
-    assert asyncio.run(limiter.acquire("p")) is None
-    assert asyncio.run(limiter.acquire("p")) is None
+def test_a_chat_given_back_on_one_instance_frees_its_place_on_another(table: str) -> None:
+    clock = Clock()
+    first, second = (DynamoRateLimiter(table_name=table, limit=1, clock=clock) for _ in range(2))
+
+    async def scenario() -> tuple[float | None, float | None]:
+        taken = await first.acquire("person#a")
+        clock.now += 1
+        refused = await second.acquire("person#a")
+        await first.release("person#a", taken.at)
+        return refused.retry_after_s, (await second.acquire("person#a")).retry_after_s
+
+    assert asyncio.run(scenario()) == (pytest.approx(59.0), None)
+
+
+def test_concurrent_chats_from_many_instances_take_exactly_the_limit(table: str) -> None:
+    clock = Clock()
+    client = OneRequestAtATime()
+    limiters = [DynamoRateLimiter(table_name=table, limit=5, clock=clock, client=client) for _ in range(12)]
+    start = threading.Barrier(len(limiters))
+    answers: list[float | None] = []
+
+    def chat(limiter: DynamoRateLimiter) -> None:
+        start.wait()
+        answers.append(asyncio.run(limiter.acquire("address#192.0.2.1")).retry_after_s)
+
+    threads = [threading.Thread(target=chat, args=(limiter,)) for limiter in limiters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(answers) == 12 and answers.count(None) == 5  # no place lost, none given twice
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "rate#address#192.0.2.1"}})["Item"]
+    assert len(item["hits"]["L"]) == 5
+
+
+def test_an_expired_window_item_is_no_state(table: str) -> None:
+    clock = Clock()
+    boto3.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "rate#person#a"},
+            "hits": {"L": [{"N": repr(clock.now + 30)}]},  # even a time ahead of ours: the item's time is up
+            "version": {"N": "4"},
+            "expires_at": {"N": str(int(clock.now) - 1)},
+        },
+    )
+    limiter = DynamoRateLimiter(table_name=table, limit=1, clock=clock)
+    assert asyncio.run(limiter.acquire("person#a")).retry_after_s is None
+
+
+def test_two_instances_share_a_persons_tokens_today(table: str) -> None:
+    clock = Clock()
+    first, second = (DynamoTokenLimiter(table_name=table, limit=1_000, clock=clock) for _ in range(2))
+
+    async def scenario() -> list[float | None]:
+        await first.record("a", 600)
+        waits = [await second.wait("a")]
+        await second.record("a", 400)
+        waits += [await first.wait("a"), await second.wait("b")]
+        clock.now += 12 * 3600  # midnight UTC: a new day
+        return [*waits, await first.wait("a")]
+
+    assert asyncio.run(scenario()) == [None, 12 * 3600, None, None]
+
+
+def test_concurrent_token_records_are_all_counted(table: str) -> None:
+    clock = Clock()
+    client = OneRequestAtATime()
+    limiters = [DynamoTokenLimiter(table_name=table, limit=10**9, clock=clock, client=client) for _ in range(10)]
+    start = threading.Barrier(len(limiters))
+
+    def record(limiter: DynamoTokenLimiter) -> None:
+        start.wait()
+        for _ in range(5):
+            asyncio.run(limiter.record("a", 7))
+
+    threads = [threading.Thread(target=record, args=(limiter,)) for limiter in limiters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "tokens#a#2026-01-01"}})["Item"]
+    assert int(item["tokens"]["N"]) == 10 * 5 * 7
+    assert int(item["expires_at"]["N"]) == 1_767_312_000 + 86_400  # a day after the day it counts
+
+
+def test_an_expired_token_item_is_no_state(table: str) -> None:
+    clock = Clock()
+    item = {"pk": {"S": "tokens#a#2026-01-01"}, "tokens": {"N": "5000"}, "expires_at": {"N": str(int(clock.now) - 1)}}
+    boto3.client("dynamodb").put_item(TableName=table, Item=item)
+    assert asyncio.run(DynamoTokenLimiter(table_name=table, limit=1_000, clock=clock).wait("a")) is None
+
+
+def test_a_missing_limits_table_lets_chats_through(aws: None) -> None:
+    limiter = DynamoRateLimiter(table_name="no-such-table", limit=1)
+    tokens = DynamoTokenLimiter(table_name="no-such-table", limit=1)
+
+    async def scenario() -> list[float | None]:
+        await tokens.record("p", 5)
+        return [
+            (await limiter.acquire("person#p")).retry_after_s,
+            (await limiter.acquire("person#p")).retry_after_s,
+            await tokens.wait("p"),
+        ]
+
+    assert asyncio.run(scenario()) == [None, None, None]

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
 import psycopg
 import pytest
-from chimera.dev.simulator import ProviderSimulator
 from chimera.models import MAX_MESSAGE_CHARS
-
-from tests.conftest import LOCAL_USER, bearer, make_settings
-from tests.support.servers import AppServer
 
 
 @pytest.mark.parametrize(
@@ -103,29 +98,3 @@ def test_odd_input_gets_a_422_problem_never_a_500(
 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_a_person_over_the_per_minute_limit_gets_a_429_and_nothing_is_saved(
-    database_url: str, simulator: ProviderSimulator, db: psycopg.Connection
-) -> None:
-    settings = make_settings(database_url, simulator, chat_rate_limit_per_minute=2)
-    if time.time() % 60 > 50:  # windows are whole minutes: start well inside one
-        time.sleep(61 - time.time() % 60)
-    with AppServer(settings) as server, httpx.Client(base_url=server.url, headers=bearer(LOCAL_USER)) as client:
-        for n in range(2):
-            assert client.post("/api/chat", json={"message": f"hello {n}"}).status_code == 200
-        refused = client.post("/api/chat", json={"message": "one too many"})
-        other_person = client.post(
-            "/api/chat", json={"message": "mine"}, headers=bearer("00000000-0000-4000-8000-0000000000cc")
-        )
-
-    assert refused.status_code == 429
-    assert refused.headers["content-type"] == "application/problem+json"
-    wait = int(refused.headers["retry-after"])
-    assert 1 <= wait <= 60
-    assert (
-        refused.json()["detail"] == f"You can send 2 messages a minute. Please wait {wait} seconds; your text is kept."
-    )
-    assert other_person.status_code == 200
-    saved = [row[0] for row in db.execute("select content from messages where role = 'user'")]
-    assert "one too many" not in saved and len(saved) == 3

@@ -1,9 +1,11 @@
 """Runtime state shared by every Lambda instance through one DynamoDB table.
 
 Items: `model#<provider>/<model id>` for model health (versioned: conditional writes),
-`rate#<user>#<minute>` for rate-limit windows.
+`rate#person#<user>` / `rate#address#<ip>` for the last minute's chats and `tokens#<user>#<day>`
+for a person's tokens today (the limits for people).
 
-Reads are cached in-process for about a second, so the hot path almost never touches the table;
+Health reads are cached in-process for about a second, so the hot path almost never touches the
+table for them (the limits are read every time: a cached count would let chats through);
 boto3 is synchronous, so every call runs in a worker thread, never on the event loop. Health is
 advice: if DynamoDB fails, we log it and carry on with what we know.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,14 +24,24 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chimera.limits.policy import (
+    DAY_S,
+    WINDOW_S,
+    Clock,
+    Verdict,
+    admit,
+    seconds_to_midnight,
+    utc_day,
+    without,
+)
 from chimera.providers.health import ModelHealth
-from chimera.providers.rate_limit import WINDOW_S, window_of
 
 logger = logging.getLogger(__name__)
 
 CACHE_S = 1.0
 KEEP_S = 86_400  # rows expire (DynamoDB TTL) a day after their cooldown
 UPDATE_ATTEMPTS = 5  # conditional writes before giving up on a contended item (health is advice)
+LIMIT_ATTEMPTS = 20  # a network's window is contended by its people's chats; then fail open
 
 
 class DynamoHealthStore:
@@ -132,28 +146,144 @@ class DynamoHealthStore:
 
 
 class DynamoRateLimiter:
-    """Per-person chat windows shared by every instance: one atomic counter per person and minute."""
+    """Chats a minute per key, shared by every instance.
 
-    def __init__(self, *, table_name: str, per_minute: int, client: Any = None) -> None:
-        self.per_minute = per_minute
+    Item ``rate#<key>`` holds the times of the key's chats in the last minute and a version. An
+    allowed chat is a conditional write on the version it was computed from, re-read and computed
+    again on a conflict, so two instances never both take the last place; a refusal writes
+    nothing. If the table fails, chats go through: the providers' own quotas still hold.
+    """
+
+    def __init__(self, *, table_name: str, limit: int, client: Any = None, clock: Clock = time.time) -> None:
+        self.limit = limit
         self._table = table_name
         self._client = client or boto3.client("dynamodb")
+        self._clock = clock
 
-    async def acquire(self, user_id: str) -> float | None:
-        window, left = window_of(time.time())
-        hits = await asyncio.to_thread(self._count, f"rate#{user_id}#{window}", (window + 2) * WINDOW_S)
-        return None if hits is None or hits <= self.per_minute else left
+    async def acquire(self, key: str) -> Verdict:
+        return await asyncio.to_thread(self._acquire, key)
 
-    def _count(self, key: str, expires_at: int) -> int | None:
+    async def release(self, key: str, at: float) -> None:
+        await asyncio.to_thread(self._release, key, at)
+
+    def _acquire(self, key: str) -> Verdict:
+        now = self._clock()
+        for attempt in range(LIMIT_ATTEMPTS):
+            now = self._clock()
+            stored = self._read(key, now)
+            if stored is None:
+                break
+            window = admit(stored[0], now=now, limit=self.limit)
+            if window.retry_after_s is not None:
+                return Verdict(at=now, retry_after_s=window.retry_after_s)
+            written = self._write(key, window.hits, seen=stored[1], now=now)
+            if written is not False:  # True, or None: the table failed us
+                return Verdict(at=now, retry_after_s=None)
+            _back_off(attempt)
+        else:
+            logger.warning("rate-limit table write kept conflicting")
+        return Verdict(at=now, retry_after_s=None)  # fail open
+
+    def _release(self, key: str, at: float) -> None:
+        for attempt in range(LIMIT_ATTEMPTS):
+            now = self._clock()
+            stored = self._read(key, now)
+            if stored is None or at not in stored[0]:
+                return
+            if self._write(key, without(stored[0], at), seen=stored[1], now=now) is not False:
+                return
+            _back_off(attempt)
+        logger.warning("rate-limit table write kept conflicting")
+
+    def _read(self, key: str, now: float) -> tuple[tuple[float, ...], int] | None:
+        """The key's chat times and the item's version; None if the table failed us."""
         try:
-            answer = self._client.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": key}},
-                UpdateExpression="ADD hits :one SET expires_at = if_not_exists(expires_at, :expires)",
-                ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(expires_at)}},
-                ReturnValues="UPDATED_NEW",
-            )
-        except (BotoCoreError, ClientError) as exc:  # fail open: a limiter outage must not stop chats
-            logger.warning("rate-limit table update failed", extra={"error": type(exc).__name__})
+            item = self._client.get_item(
+                TableName=self._table, Key={"pk": {"S": f"rate#{key}"}}, ConsistentRead=True
+            ).get("Item")
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("rate-limit table read failed", extra={"error": type(exc).__name__})
             return None
-        return int(answer["Attributes"]["hits"]["N"])
+        if item is None:
+            return (), 0
+        version = int(item["version"]["N"])
+        if int(item["expires_at"]["N"]) < now:
+            return (), version  # TTL deletes lazily: an expired item is no state
+        return tuple(float(hit["N"]) for hit in item["hits"]["L"]), version
+
+    def _write(self, key: str, hits: tuple[float, ...], *, seen: int, now: float) -> bool | None:
+        """Store ``hits`` if the item is still at version ``seen``: True, False on a conflict, None on failure."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": f"rate#{key}"},
+                    "hits": {"L": [{"N": repr(hit)} for hit in hits]},
+                    "version": {"N": str(seen + 1)},
+                    "expires_at": {"N": str(math.ceil(max(hits, default=now) + WINDOW_S))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR version = :seen",
+                ExpressionAttributeValues={":seen": {"N": str(seen)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            logger.warning("rate-limit table write failed", extra={"error": type(exc).__name__})
+            return None
+        except BotoCoreError as exc:
+            logger.warning("rate-limit table write failed", extra={"error": type(exc).__name__})
+            return None
+        return True
+
+
+def _back_off(attempt: int) -> None:
+    """A short random pause after a conflict, so contenders do not collide again in step (a worker thread)."""
+    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+
+
+class DynamoTokenLimiter:
+    """Tokens per person and UTC day, shared by every instance: item ``tokens#<user>#<day>`` is an
+    atomic counter (ADD), so turns ending together lose nothing, and it expires a day after its
+    day. If the table fails, chats go through."""
+
+    def __init__(self, *, table_name: str, limit: int, client: Any = None, clock: Clock = time.time) -> None:
+        self.limit = limit
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+        self._clock = clock
+
+    async def wait(self, user_id: str) -> float | None:
+        now = self._clock()
+        used = await asyncio.to_thread(self._used, user_id, now)
+        return seconds_to_midnight(now) if used is not None and used >= self.limit else None
+
+    async def record(self, user_id: str, tokens: int) -> None:
+        await asyncio.to_thread(self._add, user_id, tokens, self._clock())
+
+    def _used(self, user_id: str, now: float) -> int | None:
+        try:
+            item = self._client.get_item(TableName=self._table, Key=self._key(user_id, now)).get("Item")
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("token table read failed", extra={"error": type(exc).__name__})
+            return None
+        if item is None or int(item["expires_at"]["N"]) < now:
+            return 0
+        return int(item["tokens"]["N"])
+
+    def _add(self, user_id: str, tokens: int, now: float) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(user_id, now),
+                UpdateExpression="ADD tokens :n SET expires_at = if_not_exists(expires_at, :expires)",
+                ExpressionAttributeValues={
+                    ":n": {"N": str(tokens)},
+                    ":expires": {"N": str(math.ceil(now + seconds_to_midnight(now) + DAY_S))},
+                },
+            )
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("token table update failed", extra={"error": type(exc).__name__})
+
+    @staticmethod
+    def _key(user_id: str, now: float) -> dict[str, Any]:
+        return {"pk": {"S": f"tokens#{user_id}#{utc_day(now)}"}}

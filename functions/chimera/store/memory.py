@@ -1,4 +1,4 @@
-"""Runtime state for one process (a laptop, a test): model health and rate-limit windows.
+"""Runtime state for one process (a laptop, a test): model health and the limits for people.
 
 In AWS, `chimera.store.dynamodb` shares the same state across Lambda instances.
 """
@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from chimera.limits.policy import WINDOW_S, Clock, Verdict, admit, seconds_to_midnight, utc_day, without
 from chimera.providers.health import ModelHealth
-from chimera.providers.rate_limit import window_of
+
+FORGET_AFTER_KEYS = 10_000  # keys a long-lived process holds before it drops the quiet ones
 
 
 class MemoryHealthStore:
@@ -33,16 +35,42 @@ class MemoryHealthStore:
 
 
 class MemoryRateLimiter:
-    """For one process (a laptop, a test)."""
+    """Chats a minute per key, for one process (a laptop, a test); one event loop and no await
+    between a read and its write, so every change is atomic."""
 
-    def __init__(self, *, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._window = -1
-        self._counts: dict[str, int] = {}
+    def __init__(self, *, limit: int, clock: Clock = time.time) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._hits: dict[str, tuple[float, ...]] = {}
 
-    async def acquire(self, user_id: str) -> float | None:
-        window, left = window_of(time.time())
-        if window != self._window:  # a new minute: forget the last one
-            self._window, self._counts = window, {}
-        self._counts[user_id] = self._counts.get(user_id, 0) + 1
-        return None if self._counts[user_id] <= self.per_minute else left
+    async def acquire(self, key: str) -> Verdict:
+        now = self._clock()
+        window = admit(self._hits.get(key, ()), now=now, limit=self.limit)
+        self._hits[key] = window.hits
+        if len(self._hits) > FORGET_AFTER_KEYS:
+            self._hits = {k: h for k, h in self._hits.items() if h and h[-1] > now - WINDOW_S}
+        return Verdict(at=now, retry_after_s=window.retry_after_s)
+
+    async def release(self, key: str, at: float) -> None:
+        self._hits[key] = without(self._hits.get(key, ()), at)
+
+
+class MemoryTokenLimiter:
+    """Tokens per person and UTC day, for one process."""
+
+    def __init__(self, *, limit: int, clock: Clock = time.time) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._day = ""
+        self._used: dict[str, int] = {}
+
+    async def wait(self, user_id: str) -> float | None:
+        now = self._clock()
+        used = self._used.get(user_id, 0) if utc_day(now) == self._day else 0
+        return seconds_to_midnight(now) if used >= self.limit else None
+
+    async def record(self, user_id: str, tokens: int) -> None:
+        today = utc_day(self._clock())
+        if today != self._day:  # a new day: forget the last one
+            self._day, self._used = today, {}
+        self._used[user_id] = self._used.get(user_id, 0) + tokens
