@@ -67,6 +67,10 @@ ORIGIN_SECRET_LENGTH = 64  # letters and digits only: it travels as an HTTP head
 # CloudFront adds this header (the origin secret's value) to every request it sends to the API
 # origins; the functions refuse requests without it, so the public URLs serve nothing to strangers.
 ORIGIN_HEADER = "x-chimera-origin"
+# CloudFront's viewer-request function on the chat behaviours writes the viewer's address here,
+# replacing any value a client sent; the chat function counts the per-network limit on it
+# (chimera.api.routes_chat.VIEWER_IP_HEADER, trusted only behind the origin guard).
+VIEWER_IP_HEADER = "x-chimera-viewer-ip"
 
 # Variables every function declares empty, so `sam local --env-vars` can set them (SAM overrides
 # only variables that the template declares). The app treats an empty variable as unset; in AWS

@@ -82,6 +82,11 @@ class ChimeraWeb(Construct):
             cache_policy=no_cache,
             origin_request_policy=forward_all,
             compress=False,  # compression would hold tokens back to fill a block
+            function_associations=[
+                aws_cloudfront.FunctionAssociation(
+                    function=self._viewer_address(), event_type=aws_cloudfront.FunctionEventType.VIEWER_REQUEST
+                )
+            ],
         )
         api_domain = f"{http_api.api_id}.execute-api.{http_api.stack.region}.amazonaws.com"
         api = aws_cloudfront.BehaviorOptions(
@@ -121,6 +126,31 @@ class ChimeraWeb(Construct):
             destination_bucket=self.bucket,
             distribution=self.distribution,
             distribution_paths=["/*"],
+        )
+
+    def _viewer_address(self) -> aws_cloudfront.Function:
+        """Writes the viewer's address into ``VIEWER_IP_HEADER`` for the per-network chat limit.
+
+        CloudFront's own ``CloudFront-Viewer-Address`` does not reach the function: the managed
+        AllViewerExceptHostHeader policy forwards the viewer's headers (all but Host), not the
+        headers CloudFront generates, and a policy that adds them (allViewerAndWhitelistCloudFront)
+        also forwards the viewer's Host, which a Function URL or execute-api origin refuses. A
+        header written by a viewer-request function is a viewer header to the policy, and the
+        assignment replaces whatever a client sent under that name, so the value cannot be forged.
+        """
+        code = (
+            "function handler(event) {\n"
+            "  var request = event.request;\n"
+            f"  request.headers['{constants.VIEWER_IP_HEADER}'] = {{ value: event.viewer.ip }};\n"
+            "  return request;\n"
+            "}\n"
+        )
+        return aws_cloudfront.Function(
+            self,
+            "ViewerAddress",
+            code=aws_cloudfront.FunctionCode.from_inline(code),
+            runtime=aws_cloudfront.FunctionRuntime.JS_2_0,
+            comment="Chimera: the viewer's address for the per-network chat limit",
         )
 
     def _accept_findings(self, *, custom_domain: bool) -> None:

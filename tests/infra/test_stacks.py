@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Match, Template
+from chimera.api.routes_chat import VIEWER_IP_HEADER
 from chimera.providers.catalogue import DEFAULT_FILE
 
 from infra import constants
@@ -379,3 +380,22 @@ def test_the_layer_is_built_for_the_runtime_the_functions_run() -> None:
     from layers.build_layer import PYTHON_VERSION
 
     assert constants.PYTHON_RUNTIME.name == f"python{PYTHON_VERSION}"
+
+
+def test_the_chat_behaviours_tell_the_app_the_viewers_address(synthesized: Synth) -> None:
+    web = synthesized.templates["web"]
+    distribution = next(iter(resources(web, "AWS::CloudFront::Distribution").values()))
+    behaviours = {b["PathPattern"]: b for b in distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]}
+    (function_id, function), *others = resources(web, "AWS::CloudFront::Function").items()
+    assert not others
+    for path in constants.CHAT_PATHS:
+        (association,) = behaviours[path]["FunctionAssociations"]
+        assert association["EventType"] == "viewer-request"
+        assert association["FunctionARN"] == {"Fn::GetAtt": [function_id, "FunctionARN"]}
+    assert "FunctionAssociations" not in behaviours["/api/*"]  # history and usage have no per-network limit
+
+    code = function["Properties"]["FunctionCode"]
+    assert constants.VIEWER_IP_HEADER == VIEWER_IP_HEADER  # the header the app reads
+    assert f"request.headers['{VIEWER_IP_HEADER}'] = {{ value: event.viewer.ip }};" in code  # set, never appended
+    assert function["Properties"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["Properties"]["AutoPublish"] is True
