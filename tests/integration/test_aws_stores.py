@@ -81,7 +81,8 @@ def test_an_open_circuit_of_one_instance_is_seen_by_another(table: str, monkeypa
 
 def test_concurrent_failures_from_many_instances_are_all_counted(table: str) -> None:
     """Eight instances record a failure at the same moment: a read-modify-write would lose some."""
-    stores = [DynamoHealthStore(table_name=table) for _ in range(8)]
+    client = OneRequestAtATime()  # DynamoDB applies each request whole; moto's backend does not
+    stores = [DynamoHealthStore(table_name=table, client=client) for _ in range(8)]
     now = time.time()
     start = threading.Barrier(len(stores))
 

@@ -183,19 +183,19 @@ class ChatService:
             ended = True
             self._record(answer, tokens=0, failed=True)
             await self._settle(user_saved)
-            self._release(turn)
+            await self._release(turn)  # before the person reads the error, the conversation is free
             if exc.retry_in_s is not None:
                 yield sse.data("retry", {"afterSeconds": max(1, round(exc.retry_in_s))})
             yield sse.error(exc.message)
         except StoreUnavailable:
             ended = True
-            self._release(turn)
+            await self._release(turn)
             yield sse.error("Your conversation could not be saved: the database is not reachable. Please try again.")
         except Exception:
             ended = True
             logger.exception("chat turn failed")
             await self._settle(user_saved)
-            self._release(turn)
+            await self._release(turn)
             yield sse.error("Something went wrong on our side while answering. Please try again.")
         finally:
             if not ended:  # the person went away mid-answer: keep what they saw
@@ -254,12 +254,15 @@ class ChatService:
                 principal=turn.principal, conversation_id=turn.conversation_id, turn_id=turn.user_message_id
             )
 
-    def _release(self, turn: Turn) -> None:
-        """End a turn that has no answer to save; a task of its own, so nothing waits on it."""
+    async def _release(self, turn: Turn) -> None:
+        """End a turn that has no answer to save, before the stream ends: a task of its own (a person
+        who leaves does not cancel it), awaited so the next message never finds the conversation busy.
+        If the database is down the lease simply runs out."""
         release = self._store.release_turn(
             principal=turn.principal, conversation_id=turn.conversation_id, turn_id=turn.user_message_id
         )
-        self._background.spawn(release, name="release-turn")
+        task = self._background.spawn(release, name="release-turn")
+        await asyncio.wait([asyncio.shield(task)])  # its failure is logged by the task itself
 
     async def _save_answer(self, turn: Turn, answer: _Answer, *, status: str) -> dict[str, Any]:
         usage = self._usage_record(turn, answer)
