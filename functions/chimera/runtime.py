@@ -23,7 +23,6 @@ from chimera.chat.background import BackgroundWrites
 from chimera.chat.service import ChatService
 from chimera.errors import NotConfigured
 from chimera.limits.gate import ChatLimits
-from chimera.limits.metered import MeteredChatStore
 from chimera.providers.base import ChatProvider
 from chimera.providers.catalogue import Catalogue, CatalogueError, catalogue_at
 from chimera.providers.health import HealthStore
@@ -31,6 +30,7 @@ from chimera.providers.router import Router
 from chimera.secrets import with_secrets
 from chimera.settings import ChatSettings, CoreSettings
 from chimera.store.memory import MemoryHealthStore, MemoryRateLimiter, MemoryTokenLimiter
+from chimera.store.metered_chat_store import MeteredChatStore
 from chimera.store.postgres import create_pool
 
 RETRY_S = 15.0  # how often a function that is not configured yet looks at its secrets again
