@@ -165,7 +165,7 @@ def test_both_rate_limited_says_when_to_try_again(client: httpx.Client, simulato
 
     _, events = chat(client, message="hello")
     text = of_type(events, "error")[0]["errorText"]
-    assert text == "The AI providers are at their free-tier limits right now. Please try again in about 20 seconds."
+    assert text == "The AI providers are at their free-tier limits right now. Please try again in 20 seconds."
     assert of_type(events, "data-retry")[0]["data"] == {"afterSeconds": 20}
 
     # Both providers now rest: the next request fails fast without calling either.

@@ -14,6 +14,7 @@ from chimera.errors import LimitScope, RateLimited
 from chimera.limits.gate import ChatLimits, address_key
 from chimera.limits.policy import admit, seconds_to_midnight, utc_day, without
 from chimera.store.memory import MemoryRateLimiter, MemoryTokenLimiter
+from chimera.words import wait
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -233,3 +234,12 @@ def test_a_limit_reached_is_a_429_with_retry_after_and_a_sentence(
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == detail
     assert response.json()["retryAfterSeconds"] == int(retry_after)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(0.2, "1 second"), (1, "1 second"), (40, "40 seconds"), (89, "89 seconds"), (300, "about 5 minutes"),
+     (5 * 3600, "about 5 hours")],
+)  # fmt: skip
+def test_waits_read_as_a_person_says_them(seconds: float, words: str) -> None:
+    assert wait(seconds) == words

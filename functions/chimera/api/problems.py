@@ -22,6 +22,7 @@ from chimera.errors import (
     RateLimited,
     StoreUnavailable,
 )
+from chimera.words import count, wait
 
 PROBLEM = "application/problem+json"
 
@@ -142,37 +143,24 @@ async def _bad_cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
 
 
 async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
-    wait = max(1, math.ceil(exc.retry_after_s))
-    response = problem(429, *_limit_words(exc, wait), retryAfterSeconds=wait)
-    response.headers["Retry-After"] = str(wait)
+    seconds = max(1, math.ceil(exc.retry_after_s))
+    response = problem(429, *_limit_words(exc, seconds), retryAfterSeconds=seconds)
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 
-def _limit_words(exc: RateLimited, wait: int) -> tuple[str, str]:
+def _limit_words(exc: RateLimited, seconds: int) -> tuple[str, str]:
     """The title and the sentence for a limit reached: which limit, and what to do."""
     if exc.scope == "tokens":
         return "Daily limit reached", (
-            f"You have used today's {_count(exc.limit, 'token')}. They renew at midnight UTC, in {_about(wait)}; "
+            f"You have used today's {count(exc.limit, 'token')}. They renew at midnight UTC, in {wait(seconds)}; "
             "your text is kept."
         )
     who = "You have" if exc.scope == "person" else "Your network has"
     return "Too many messages", (
-        f"{who} sent {_count(exc.limit, 'message')} in the last minute. "
-        f"Please wait {_count(wait, 'second')}; your text is kept."
+        f"{who} sent {count(exc.limit, 'message')} in the last minute. "
+        f"Please wait {count(seconds, 'second')}; your text is kept."
     )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def _about(seconds: int) -> str:
-    """A wait of hours in the words a person would use: "about 5 hours", "about 40 minutes"."""
-    if seconds >= 90 * 60:
-        return f"about {_count(round(seconds / 3600), 'hour')}"
-    if seconds >= 90:
-        return f"about {_count(round(seconds / 60), 'minute')}"
-    return _count(seconds, "second")
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

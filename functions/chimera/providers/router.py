@@ -31,6 +31,7 @@ from chimera.providers.base import (
 )
 from chimera.providers.catalogue import Catalogue, ModelSpec
 from chimera.providers.health import HealthStore, ModelHealth, after_failure, after_success, claim_probe
+from chimera.words import wait
 
 logger = logging.getLogger(__name__)
 
@@ -313,7 +314,7 @@ def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
     ]
     rate_limited = any(not r.gone for r in resting) or any(e.kind == FailureKind.RATE_LIMITED for e in failures)
     retry_in = min(waits) if waits else None
-    when = f"in about {max(1, round(retry_in))} seconds" if retry_in else "in a moment"
+    when = f"in {wait(retry_in)}" if retry_in else "in a moment"
     any_gone = any(r.gone for r in resting)
     if rate_limited and not any_gone and all(e.kind == FailureKind.RATE_LIMITED for e in failures):
         return NoProviderAvailable(
