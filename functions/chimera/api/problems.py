@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from chimera import words
 from chimera.auth import AuthError, AuthUnavailable
 from chimera.errors import (
     ConversationBusy,
@@ -22,7 +23,6 @@ from chimera.errors import (
     RateLimited,
     StoreUnavailable,
 )
-from chimera.words import count, wait
 
 PROBLEM = "application/problem+json"
 
@@ -106,12 +106,7 @@ async def _not_found(_: Request, exc: ConversationNotFound) -> JSONResponse:
 
 
 async def _busy(_: Request, exc: ConversationBusy) -> JSONResponse:
-    return problem(
-        409,
-        "Still answering",
-        "This conversation is still answering your last message. Wait for the answer (or stop it), "
-        "then send again; your text is kept.",
-    )
+    return problem(409, "Still answering", words.STILL_ANSWERING)
 
 
 async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
@@ -152,15 +147,8 @@ async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
 def _limit_words(exc: RateLimited, seconds: int) -> tuple[str, str]:
     """The title and the sentence for a limit reached: which limit, and what to do."""
     if exc.scope == "tokens":
-        return "Daily limit reached", (
-            f"You have used today's {count(exc.limit, 'token')}. They renew at midnight UTC, in {wait(seconds)}; "
-            "your text is kept."
-        )
-    who = "You have" if exc.scope == "person" else "Your network has"
-    return "Too many messages", (
-        f"{who} sent {count(exc.limit, 'message')} in the last minute. "
-        f"Please wait {count(seconds, 'second')}; your text is kept."
-    )
+        return "Daily limit reached", words.tokens_limit(exc.limit, seconds)
+    return "Too many messages", words.messages_limit(exc.scope, exc.limit, seconds)
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chimera import observability
+from chimera import observability, words
 from chimera.chat import sse
 from chimera.chat.background import BackgroundWrites
 from chimera.errors import StoreUnavailable
@@ -190,13 +190,13 @@ class ChatService:
         except StoreUnavailable:
             ended = True
             await self._release(turn)
-            yield sse.error("Your conversation could not be saved: the database is not reachable. Please try again.")
+            yield sse.error(words.NOT_SAVED)
         except Exception:
             ended = True
             logger.exception("chat turn failed")
             await self._settle(user_saved)
             await self._release(turn)
-            yield sse.error("Something went wrong on our side while answering. Please try again.")
+            yield sse.error(words.WENT_WRONG)
         finally:
             if not ended:  # the person went away mid-answer: keep what they saw
                 self._background.spawn(self._save_partial(turn, answer, user_saved), name="save-partial-answer")

@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from chimera import observability
+from chimera import observability, words
 from chimera.providers.base import (
     RETRYABLE,
     ChatProvider,
@@ -31,7 +31,6 @@ from chimera.providers.base import (
 )
 from chimera.providers.catalogue import Catalogue, ModelSpec
 from chimera.providers.health import HealthStore, ModelHealth, after_failure, after_success, claim_probe
-from chimera.words import wait
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +154,7 @@ class Router:
     async def stream(self, *, choice: str, messages: list[PromptMessage]) -> AsyncGenerator[RouterEvent]:
         chain = plan(self._catalogue, choice, messages[-1].content, set(self._providers))
         if not chain:
-            raise NoProviderAvailable("No AI provider is configured on this server.")
+            raise NoProviderAvailable(words.NO_PROVIDER)
         attempts = _Attempts()
         text_sent = False
         for index, spec in enumerate(chain):
@@ -275,25 +274,8 @@ class Router:
         return health
 
 
-_FAILURE_WORDS = {
-    FailureKind.RATE_LIMITED: "is at its rate limit",
-    FailureKind.UNAVAILABLE: "is unavailable",
-    FailureKind.TIMEOUT: "did not answer in time",
-    FailureKind.BAD_RESPONSE: "sent a broken answer",
-    FailureKind.REJECTED: "refused the request",
-    FailureKind.MODEL_GONE: "is no longer offered by its provider",
-    FailureKind.TOO_LARGE: "cannot take a conversation this long",
-}
-
-
 def _describe(spec: ModelSpec, error: ProviderError) -> str:
-    return f"{spec.label} {_FAILURE_WORDS[error.kind]}"
-
-
-def _describe_resting(spec: ModelSpec, gone: bool) -> str:
-    return (
-        f"{spec.label} {_FAILURE_WORDS[FailureKind.MODEL_GONE] if gone else 'is resting after errors or rate limits'}"
-    )
+    return words.model_failed(spec.label, error.kind.value)
 
 
 def _fallback_reason(attempts: _Attempts) -> str | None:
@@ -301,7 +283,7 @@ def _fallback_reason(attempts: _Attempts) -> str | None:
         return _describe(*attempts.failures[-1])
     if attempts.resting:
         first = next(iter(attempts.resting.values()))
-        return _describe_resting(first.spec, first.gone)
+        return words.model_resting(first.spec.label, gone=first.gone)
     return None
 
 
@@ -314,29 +296,15 @@ def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
     ]
     rate_limited = any(not r.gone for r in resting) or any(e.kind == FailureKind.RATE_LIMITED for e in failures)
     retry_in = min(waits) if waits else None
-    when = f"in {wait(retry_in)}" if retry_in else "in a moment"
     any_gone = any(r.gone for r in resting)
     if rate_limited and not any_gone and all(e.kind == FailureKind.RATE_LIMITED for e in failures):
-        return NoProviderAvailable(
-            f"The AI providers are at their free-tier limits right now. Please try again {when}.",
-            retry_in_s=retry_in,
-        )
+        return NoProviderAvailable(words.all_at_free_tier_limits(retry_in), retry_in_s=retry_in)
     too_large = [spec.label for spec, error in attempts.failures if error.kind == FailureKind.TOO_LARGE]
     if too_large and len(too_large) == len(failures) and not resting:
-        return NoProviderAvailable(
-            f"This conversation is too long for {_and(too_large)}. Please start a new chat, or send a shorter message."
-        )
+        return NoProviderAvailable(words.too_long_for(too_large))
     seen: dict[str, str] = {}
     for spec, error in attempts.failures:
         seen[spec.key] = _describe(spec, error)
     for rest in resting:
-        seen.setdefault(rest.spec.key, _describe_resting(rest.spec, rest.gone))
-    return NoProviderAvailable(
-        f"No AI model could answer ({'; '.join(seen.values())}). Please try again {when}.",
-        retry_in_s=retry_in,
-    )
-
-
-def _and(names: list[str]) -> str:
-    unique = list(dict.fromkeys(names))
-    return unique[0] if len(unique) == 1 else f"{', '.join(unique[:-1])} and {unique[-1]}"
+        seen.setdefault(rest.spec.key, words.model_resting(rest.spec.label, gone=rest.gone))
+    return NoProviderAvailable(words.no_model_answered(list(seen.values()), retry_in), retry_in_s=retry_in)
