@@ -87,21 +87,13 @@ class DynamoHealthStore:
             if changed == current:
                 return current
             stored = replace(changed, version=current.version + 1)
-            try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item=self._item(stored),
-                    ConditionExpression="attribute_not_exists(pk) OR version = :seen",
-                    ExpressionAttributeValues={":seen": {"N": str(current.version)}},
-                )
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                    continue  # another instance wrote first: read its version and apply ours to it
-                logger.warning("health table write failed", extra={"error": type(exc).__name__})
+            written = _put_if_version(
+                self._client, self._table, self._item(stored), seen=current.version, what="health"
+            )
+            if written is None:
                 return None
-            except BotoCoreError as exc:
-                logger.warning("health table write failed", extra={"error": type(exc).__name__})
-                return None
+            if not written:
+                continue  # another instance wrote first: read its version and apply ours to it
             return stored
         logger.warning("health table write kept conflicting", extra={"key": key})
         return None
@@ -213,27 +205,34 @@ class DynamoRateLimiter:
 
     def _write(self, key: str, hits: tuple[float, ...], *, seen: int, now: float) -> bool | None:
         """Store ``hits`` if the item is still at version ``seen``: True, False on a conflict, None on failure."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": f"rate#{key}"},
-                    "hits": {"L": [{"N": repr(hit)} for hit in hits]},
-                    "version": {"N": str(seen + 1)},
-                    "expires_at": {"N": str(math.ceil(max(hits, default=now) + WINDOW_S))},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR version = :seen",
-                ExpressionAttributeValues={":seen": {"N": str(seen)}},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            logger.warning("rate-limit table write failed", extra={"error": type(exc).__name__})
-            return None
-        except BotoCoreError as exc:
-            logger.warning("rate-limit table write failed", extra={"error": type(exc).__name__})
-            return None
-        return True
+        item = {
+            "pk": {"S": f"rate#{key}"},
+            "hits": {"L": [{"N": repr(hit)} for hit in hits]},
+            "version": {"N": str(seen + 1)},
+            "expires_at": {"N": str(math.ceil(max(hits, default=now) + WINDOW_S))},
+        }
+        return _put_if_version(self._client, self._table, item, seen=seen, what="rate-limit")
+
+
+def _put_if_version(client: Any, table: str, item: dict[str, Any], *, seen: int, what: str) -> bool | None:
+    """Put ``item`` only if the stored one is still at version ``seen`` (or absent): the one way every
+    shared item here is written. True when written, False on a conflict, None when the table failed."""
+    try:
+        client.put_item(
+            TableName=table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk) OR version = :seen",
+            ExpressionAttributeValues={":seen": {"N": str(seen)}},
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        logger.warning("state table write failed", extra={"item": what, "error": type(exc).__name__})
+        return None
+    except BotoCoreError as exc:
+        logger.warning("state table write failed", extra={"item": what, "error": type(exc).__name__})
+        return None
+    return True
 
 
 def _back_off(attempt: int) -> None:
