@@ -8,10 +8,17 @@ UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTHON313 := $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13))
 export UV_PYTHON ?= $(or $(PYTHON313),3.13)
 PYTEST = $(UV) run --frozen pytest
+# The stock AI SDK chat engines (npm `ai` 5, 6 and 7) that tests/integration/test_stock_clients.py drives.
+STOCK_CLIENTS := tests/clients
 
-install:            ## uv (if missing) and the Python environment, from the lock file
+install: $(STOCK_CLIENTS)/node_modules/.package-lock.json  ## uv (if missing), the Python environment and the Node test clients, from their lock files
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
+
+# Installed again only when the lock file or package.json is newer than the installed tree.
+$(STOCK_CLIENTS)/node_modules/.package-lock.json: $(STOCK_CLIENTS)/package-lock.json $(STOCK_CLIENTS)/package.json
+	npm ci --prefix $(STOCK_CLIENTS)
+	@touch $@
 
 dev: install        ## run Chimera on embedded defaults: http://127.0.0.1:8000
 	$(UV) run --frozen chimera dev
