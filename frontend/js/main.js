@@ -183,7 +183,9 @@ async function renderStream(events, answer, turn) {
       case "data-model":
         model = event.data;
         if (model.fallbackReason) {
-          view.setStatus(`Answering with ${modelPicker.labelFor(model.model)}: ${model.fallbackReason}.`);
+          // A model that "continues" carries on the text already shown: nothing is taken back.
+          const how = model.continues ? "Continuing" : "Answering";
+          view.setStatus(`${how} with ${modelPicker.labelFor(model.model)}: ${model.fallbackReason}.`);
           statusIsThinking = false;
           turn.providersChanged = true;
         }
@@ -192,11 +194,6 @@ async function renderStream(events, answer, turn) {
         if (statusIsThinking) view.setStatus("Answering…");
         statusIsThinking = false;
         answer.append(event.delta);
-        break;
-      case "data-discard":
-        answer.discard();
-        view.setStatus(`Starting the answer again: ${event.data.reason}`);
-        statusIsThinking = false;
         break;
       case "data-usage":
         usage = event.data;

@@ -70,11 +70,6 @@ class AssistantMessage {
     });
   }
 
-  /** The provider failed mid-answer; what was shown is thrown away and a restart follows. */
-  discard() {
-    this.textEl.textContent = "";
-  }
-
   /** @param {ReturnType<typeof liveFacts>} facts */
   finish(facts) {
     this.article.removeAttribute("aria-busy");

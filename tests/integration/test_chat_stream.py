@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import psycopg
 import pytest
 from chimera.dev.simulator import ProviderSimulator, Scenario, SimulatorDefaults, simulated_answer
+from chimera.dev.simulator.state import Shape
 from chimera.providers.catalogue import load_catalogue
 
 from tests.support.sse import iter_events, of_type, streamed_text
@@ -41,6 +42,7 @@ def test_answer_streams_in_order_and_is_saved_with_usage(client: httpx.Client, d
         "providerModel": "openai/gpt-oss-120b",
         "simulated": True,
         "fallbackReason": None,
+        "continues": False,
     }
 
     conversation_id = of_type(events, "data-conversation")[0]["data"]["conversationId"]
@@ -184,20 +186,49 @@ def test_a_stalled_provider_times_out_and_falls_back(client: httpx.Client, simul
     assert model["provider"] == "gemini" and model["fallbackReason"] == "Groq fast did not answer in time"
 
 
-def test_a_drop_mid_answer_restarts_on_gemini_without_duplicating_text(
-    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+# (chosen model, its provider, the model that continues, its provider, the first one's label)
+DIRECTIONS = [
+    ("groq-llama-70b", "groq", "gemini-flash", "gemini", "Groq large"),
+    ("gemini-flash", "gemini", "groq-llama-70b", "groq", "Gemini Flash"),
+]
+
+
+@pytest.mark.parametrize("shape", ["words", "markdown"])
+@pytest.mark.parametrize(("chosen", "first", "second", "other", "label"), DIRECTIONS)
+def test_a_drop_mid_answer_is_continued_by_the_other_provider_as_one_answer(
+    client: httpx.Client,
+    db: psycopg.Connection,
+    simulator: ProviderSimulator,
+    shape: Shape,
+    chosen: str,
+    first: Literal["groq", "gemini"],
+    second: str,
+    other: Literal["groq", "gemini"],
+    label: str,
 ) -> None:
-    simulator.state.script("groq", Scenario(drop_after=5))
+    simulator.state.defaults.shape = shape
+    simulator.state.script(first, Scenario(drop_after=5))
     prompt = "Explain fallbacks"
 
-    _, events = chat(client, message=prompt)
+    _, events = chat(client, message=prompt, model=chosen)
 
     kinds = [e["type"] for e in events]
-    assert kinds.count("data-model") == 2 and kinds.count("data-discard") == 1
-    assert kinds.index("data-discard") < kinds.index("data-model", kinds.index("data-discard"))
-    assert streamed_text(events) == simulated_answer(prompt)
-    saved = db.execute("select content, metadata->>'provider' from messages where role = 'assistant'").fetchall()
-    assert saved == [(simulated_answer(prompt), "gemini")]
+    assert kinds.count("text-start") == 1 and kinds.count("text-end") == 1, "one text part, continued"
+    assert "error" not in kinds
+    models = [e["data"] for e in of_type(events, "data-model")]
+    assert [(m["provider"], m["continues"]) for m in models] == [(first, False), (other, True)]
+    assert streamed_text(events) == simulated_answer(prompt, shape=shape), "the answer, once, nothing repeated"
+    # The other provider was asked the same question, to continue the partial answer.
+    assert simulator.state.requests_to(other)[-1].prompt == prompt
+    saved = db.execute("select content, metadata from messages where role = 'assistant'").fetchall()
+    assert [row[0] for row in saved] == [simulated_answer(prompt, shape=shape)]
+    metadata = saved[0][1]
+    assert metadata["provider"] == other and metadata["fallbackReason"] == f"{label} is unavailable"
+    assert metadata["models"] == [chosen, second]
+    # Both attempts are in the ledger: the first estimated (it broke before it reported), the second reported.
+    ledger = db.execute("select model, output_tokens, estimated from ai_usage order by estimated desc").fetchall()
+    assert ledger[0] == (chosen, 5, True)
+    assert ledger[1][0] == second and ledger[1][2] is False
 
 
 def test_a_malformed_chunk_is_treated_as_a_provider_failure(client: httpx.Client, simulator: ProviderSimulator) -> None:

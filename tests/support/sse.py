@@ -33,11 +33,5 @@ def of_type(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 
 def streamed_text(events: list[dict[str, Any]]) -> str:
-    """The text a client shows at the end: deltas after the last discard."""
-    text: list[str] = []
-    for e in events:
-        if e["type"] == "data-discard":
-            text.clear()
-        elif e["type"] == "text-delta":
-            text.append(e["delta"])
-    return "".join(text)
+    """The text a client shows at the end: every delta, in order (nothing is ever taken back)."""
+    return "".join(e["delta"] for e in events if e["type"] == "text-delta")

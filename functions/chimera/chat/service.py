@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 from chimera import observability, words
@@ -21,12 +22,13 @@ from chimera.errors import StoreUnavailable
 from chimera.models import ChatRequest, ConversationContext, Principal, StoredMessage, UsageRecord
 from chimera.providers.base import PromptMessage, TextDelta, Usage
 from chimera.providers.catalogue import ModelSpec
-from chimera.providers.router import AnswerDiscarded, ModelStarted, NoProviderAvailable, Router, RouterEvent
+from chimera.providers.router import ModelStarted, NoProviderAvailable, Router, RouterEvent, Spent
 from chimera.settings import ChatSettings
 from chimera.text import storable
 
 logger = logging.getLogger(__name__)
 
+TEXT_PART = "t0"  # the answer is one text part, whichever models wrote it
 SYSTEM_PROMPT = "You are Chimera, a helpful assistant. Answer clearly and concisely."
 TITLE_CHARS = 60
 
@@ -50,7 +52,7 @@ class ChatStore(Protocol):
         message_id: str,
         content: str,
         metadata: dict[str, Any],
-        usage: UsageRecord | None,
+        usage: list[UsageRecord],
         turn_id: str,
     ) -> None: ...
 
@@ -72,7 +74,8 @@ class _Answer:
     fallback_reason: str | None = None
     parts: list[str] = field(default_factory=list)
     ttft_ms: int | None = None
-    usage: Usage | None = None
+    spent: list[Spent] = field(default_factory=list)  # per model that answered, whole or in part
+    unreported: int = 0  # pieces the answering model sent that no ``Spent`` covers yet
 
     @property
     def text(self) -> str:
@@ -149,7 +152,6 @@ class ChatService:
             yield sse.start(turn.assistant_message_id)
             conversation = {"conversationId": turn.conversation_id, "title": turn.title}
             yield sse.data("conversation", conversation)
-            part = 0
             events = self._router.stream(choice=turn.request.model, messages=turn.prompt)
             async for item in self._with_heartbeats(events):
                 if item is None:
@@ -159,19 +161,18 @@ class ChatService:
                         answer.ttft_ms = answer.elapsed_ms()
                     text = storable(item.text)  # what is shown is exactly what is saved
                     answer.parts.append(text)
-                    yield sse.text_delta(f"t{part}", text)
+                    answer.unreported += 1
+                    yield sse.text_delta(TEXT_PART, text)
                 elif isinstance(item, ModelStarted):
+                    first = answer.model is None
                     answer.model, answer.fallback_reason = item.model, item.fallback_reason
-                    yield sse.data("model", self._model_facts(answer))
-                    yield sse.text_start(f"t{part}")
-                elif isinstance(item, AnswerDiscarded):
-                    yield sse.text_end(f"t{part}")
-                    yield sse.data("discard", {"reason": item.reason})
-                    answer.parts.clear()
-                    part += 1
-                elif isinstance(item, Usage):
-                    answer.usage = item
-            yield sse.text_end(f"t{part}")
+                    yield sse.data("model", self._model_facts(answer) | {"continues": item.continues})
+                    if first:  # one text part for the whole answer: a fallback model continues it
+                        yield sse.text_start(TEXT_PART)
+                elif isinstance(item, Spent):
+                    answer.spent.append(item)
+                    answer.unreported = 0
+            yield sse.text_end(TEXT_PART)
             ended = True
             # The save is a task of its own: a person who leaves now does not cancel it.
             saved = self._background.spawn(self._save_complete(turn, answer, user_saved), name="save-answer")
@@ -265,16 +266,20 @@ class ChatService:
         await asyncio.wait([asyncio.shield(task)])  # its failure is logged by the task itself
 
     async def _save_answer(self, turn: Turn, answer: _Answer, *, status: str) -> dict[str, Any]:
-        usage = self._usage_record(turn, answer)
+        usage = self._usage_records(turn, answer)
+        input_tokens = sum(u.input_tokens for u in usage)
+        output_tokens = sum(u.output_tokens for u in usage)
+        cost_cents = float(sum((u.cost_cents for u in usage), Decimal(0)))
         facts = self._model_facts(answer) | {
-            "tokens": usage.tokens_used if usage else 0,
-            "inputTokens": usage.input_tokens if usage else 0,
-            "outputTokens": usage.output_tokens if usage else 0,
-            "costCents": float(usage.cost_cents) if usage else 0.0,
+            "tokens": input_tokens + output_tokens,
+            "inputTokens": input_tokens,
+            "outputTokens": output_tokens,
+            "costCents": cost_cents,
             "duration": answer.elapsed_ms(),
             "ttft": answer.ttft_ms,
             "status": status,
             "replyTo": turn.user_message_id,  # the question this answers
+            "models": [s.model.key for s in answer.spent],  # more than one: a fallback continued it
         }
         await self._store.save_assistant_message(
             principal=turn.principal,
@@ -286,9 +291,9 @@ class ChatService:
             turn_id=turn.user_message_id,
         )
         return {
-            "inputTokens": facts["inputTokens"],
-            "outputTokens": facts["outputTokens"],
-            "costCents": facts["costCents"],
+            "inputTokens": input_tokens,
+            "outputTokens": output_tokens,
+            "costCents": cost_cents,
             "durationMs": facts["duration"],
             "ttftMs": answer.ttft_ms,
         }
@@ -304,19 +309,23 @@ class ChatService:
         }
 
     @staticmethod
-    def _usage_record(turn: Turn, answer: _Answer) -> UsageRecord | None:
-        if answer.model is None:
-            return None
-        if answer.usage is not None:
-            input_tokens, output_tokens, estimated = answer.usage.input_tokens, answer.usage.output_tokens, False
-        else:  # cut short before the provider reported usage: estimate, and say so
-            input_tokens = sum(len(m.content) for m in turn.prompt) // 4
-            output_tokens, estimated = len(answer.parts), True
-        return UsageRecord(
-            provider=answer.model.provider,
-            model=answer.model.key,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_cents=answer.model.cost_cents(input_tokens=input_tokens, output_tokens=output_tokens),
-            estimated=estimated,
-        )
+    def _usage_records(turn: Turn, answer: _Answer) -> list[UsageRecord]:
+        """One ledger row per model that spent tokens on this answer; the answering model's own
+        count when it reported one, an estimate (and said so) when the answer was cut short."""
+        spent = list(answer.spent)
+        if answer.model is not None and answer.unreported:
+            estimate = Usage(
+                input_tokens=sum(len(m.content) for m in turn.prompt) // 4, output_tokens=answer.unreported
+            )
+            spent.append(Spent(answer.model, estimate, estimated=True))
+        return [
+            UsageRecord(
+                provider=s.model.provider,
+                model=s.model.key,
+                input_tokens=s.usage.input_tokens,
+                output_tokens=s.usage.output_tokens,
+                cost_cents=s.model.cost_cents(input_tokens=s.usage.input_tokens, output_tokens=s.usage.output_tokens),
+                estimated=s.estimated,
+            )
+            for s in spent
+        ]

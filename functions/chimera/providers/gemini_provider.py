@@ -34,6 +34,16 @@ if TYPE_CHECKING:
     from google.genai import types as genai_types
 
 
+# A continuation (the router's fallback after a stream broke mid-answer) ends on the model's own
+# partial reply. Groq continues a final assistant turn (its documented prefill); for Gemini, whose
+# API has been seen to refuse contents that end on a model turn (crewAI PR #6973, 2026-08), the
+# partial reply is followed by this request to carry on.
+CONTINUE_INSTRUCTION = (
+    "Your reply above was cut off. Continue it from exactly where it stops, without repeating "
+    "anything and without any preamble."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Sdk:
     client: genai.Client
@@ -103,6 +113,8 @@ class GeminiProvider:
             for m in messages
             if m.role != "system"
         ]
+        if messages and messages[-1].role == "assistant":
+            contents.append(types.Content(role="user", parts=[types.Part(text=CONTINUE_INSTRUCTION)]))
         # Thoughts are asked for only so that a thinking model is seen to be alive (``Thinking``):
         # otherwise it is silent until its answer, and its thinking counts against the deadline.
         config = types.GenerateContentConfig(

@@ -99,6 +99,8 @@ class GroqProvider:
 
 
 def _to_groq(message: PromptMessage) -> ChatCompletionMessageParam:
+    # A final assistant message is a continuation: Groq's prefill (console.groq.com/docs/prompting)
+    # makes the model carry on from its last character.
     if message.role == "system":
         return {"role": "system", "content": message.content}
     if message.role == "assistant":

@@ -1,8 +1,9 @@
 """Choosing a model, retrying with backoff, and falling back between providers: all in one place.
 
 The SDKs' own retries are off, so this is the only loop. Fallback is free before the first token;
-after text was sent, a failure restarts the answer on the next provider and says so
-(``AnswerDiscarded``) so the page replaces the partial text instead of repeating it.
+after text was sent, the next model *continues* the answer: it receives the text sent so far as the
+start of its own reply (a final assistant turn), so every client shows one answer that simply goes
+on, with nothing to replace (AI SDK 5 and 6 reject any chunk type that could say "replace").
 """
 
 from __future__ import annotations
@@ -50,20 +51,25 @@ class RouterSettings(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ModelStarted:
-    """The model that is answering; ``fallback_reason`` says why it is not the first choice."""
+    """The model that is answering; ``fallback_reason`` says why it is not the first choice, and
+    ``continues`` that it carries on an answer another model began."""
 
     model: ModelSpec
     fallback_reason: str | None
+    continues: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class AnswerDiscarded:
-    """A provider failed mid-answer; the text sent so far must be replaced, not extended."""
+class Spent:
+    """Tokens one attempt consumed: the provider's count, or an estimate for an attempt that broke
+    after it had sent text (the provider bills what it generated)."""
 
-    reason: str
+    model: ModelSpec
+    usage: Usage
+    estimated: bool
 
 
-RouterEvent = ModelStarted | AnswerDiscarded | TextDelta | Usage
+RouterEvent = ModelStarted | TextDelta | Spent
 
 
 class NoProviderAvailable(Exception):
@@ -156,7 +162,7 @@ class Router:
         if not chain:
             raise NoProviderAvailable(words.NO_PROVIDER)
         attempts = _Attempts()
-        text_sent = False
+        sent: list[str] = []  # the answer so far, across models: what a continuation starts from
         for index, spec in enumerate(chain):
             if attempts.skip_sibling(spec, chain[:index]):
                 continue
@@ -168,10 +174,13 @@ class Router:
             # it happens here, before any first-token deadline starts.
             await self._providers[spec.provider].prepare()
             for attempt in range(self._settings.provider_attempts):
+                continuing = bool(sent)
+                prompt = [*messages, PromptMessage("assistant", "".join(sent))] if continuing else messages
                 started = False
+                pieces = 0  # text pieces this attempt sent
                 quota: QuotaReport | None = None
                 try:
-                    async for item in self._guarded(spec, messages):
+                    async for item in self._guarded(spec, prompt):
                         if isinstance(item, QuotaReport):
                             quota = item  # recorded with the success, in one health update
                             continue
@@ -180,10 +189,12 @@ class Router:
                         if not started:
                             started = True
                             reason = _fallback_reason(attempts) if index else None
-                            if text_sent:
-                                yield AnswerDiscarded(reason=reason or "the provider failed mid-answer")
-                            yield ModelStarted(model=spec, fallback_reason=reason)
-                        text_sent = text_sent or isinstance(item, TextDelta)
+                            yield ModelStarted(model=spec, fallback_reason=reason, continues=continuing)
+                        if isinstance(item, Usage):
+                            yield Spent(spec, item, estimated=False)
+                            continue
+                        sent.append(item.text)
+                        pieces += 1
                         yield item
                     await self._record(spec, quota=quota)
                     return
@@ -191,6 +202,8 @@ class Router:
                     self._report(spec, error)
                     attempts.failures.append((spec, error))
                     await self._record(spec, error=error)
+                    if pieces:  # it generated text before it broke: that was billed
+                        yield Spent(spec, _estimate(prompt, pieces), estimated=True)
                     delay = None if started else self._retry_delay(error, attempt)
                     if delay is None:
                         break
@@ -272,6 +285,12 @@ class Router:
             if health.probe_token == token:
                 return None
         return health
+
+
+def _estimate(prompt: list[PromptMessage], pieces: int) -> Usage:
+    """What an attempt that broke mid-answer consumed: about four characters a token for the prompt,
+    one token a streamed piece for the answer."""
+    return Usage(input_tokens=sum(len(m.content) for m in prompt) // 4, output_tokens=pieces)
 
 
 def _describe(spec: ModelSpec, error: ProviderError) -> str:

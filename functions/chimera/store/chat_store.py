@@ -97,10 +97,11 @@ class PostgresChatStore:
         message_id: str,
         content: str,
         metadata: dict[str, Any],
-        usage: UsageRecord | None,
+        usage: list[UsageRecord],
         turn_id: str,
     ) -> None:
-        """Save the answer (whole or partial) and what it cost, and end the turn, in one transaction."""
+        """Save the answer (whole or partial), what it cost (a row per model that spent tokens on it),
+        and end the turn, in one transaction."""
         async with as_person(self._pool, principal) as conn:
             await conn.execute(
                 "insert into messages (id, conversation_id, role, content, metadata)"
@@ -108,21 +109,25 @@ class PostgresChatStore:
                 (message_id, conversation_id, content, Jsonb(metadata)),
             )
             await conn.execute(_RELEASE, (turn_id, conversation_id))
-            if usage is not None:
-                await conn.execute(
-                    "insert into ai_usage (id, user_id, conversation_id, message_id, provider, model,"
-                    " input_tokens, output_tokens, tokens_used, cost_cents, estimated)"
-                    " values (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        principal.user_id,
-                        conversation_id,
-                        message_id,
-                        usage.provider,
-                        usage.model,
-                        usage.input_tokens,
-                        usage.output_tokens,
-                        usage.tokens_used,
-                        usage.cost_cents,
-                        usage.estimated,
-                    ),
-                )
+            if usage:
+                async with conn.cursor() as cursor:
+                    await cursor.executemany(
+                        "insert into ai_usage (id, user_id, conversation_id, message_id, provider, model,"
+                        " input_tokens, output_tokens, tokens_used, cost_cents, estimated)"
+                        " values (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        [
+                            (
+                                principal.user_id,
+                                conversation_id,
+                                message_id,
+                                record.provider,
+                                record.model,
+                                record.input_tokens,
+                                record.output_tokens,
+                                record.tokens_used,
+                                record.cost_cents,
+                                record.estimated,
+                            )
+                            for record in usage
+                        ],
+                    )

@@ -26,6 +26,7 @@ class MeteredChatStore(PostgresChatStore):
             await super().save_assistant_message(**fields)
         finally:  # the provider spent the tokens whether or not the row was written
             principal: Principal = fields["principal"]
-            usage: UsageRecord | None = fields["usage"]
-            if usage is not None and usage.tokens_used > 0:
-                await self._tokens.record(principal.user_id, usage.tokens_used)
+            usage: list[UsageRecord] = fields["usage"]
+            tokens = sum(record.tokens_used for record in usage)
+            if tokens > 0:
+                await self._tokens.record(principal.user_id, tokens)

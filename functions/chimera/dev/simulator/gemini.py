@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from chimera.dev.simulator.answers import prompt_token_count
 from chimera.dev.simulator.state import RateLimit, Scenario, SimulatorState, catalogue_spec, free_tier
 from chimera.dev.simulator.streaming import Plan, paced, plan_answer, sse
+from chimera.providers.gemini_provider import CONTINUE_INSTRUCTION
 
 RATE_LIMITS_URL = "https://ai.google.dev/gemini-api/docs/rate-limits"
 FALLBACK_LIMITS = {"rpm": 10, "rpd": 250, "tpm": 250_000, "tpd": 1_000_000}
@@ -68,8 +69,9 @@ async def generate(request: Request) -> Response:
     if not _has_key(request):
         return _unregistered()
     body = await request.json()
-    texts = [str(p.get("text", "")) for c in body.get("contents") or [] for p in c.get("parts", [])]
-    prompt = texts[-1] if texts else ""
+    contents = body.get("contents") or []
+    texts = [_content_text(c) for c in contents]
+    prompt, prefill = _question_and_prefill(contents)
     system = body.get("systemInstruction") or body.get("system_instruction")
     if system:
         texts.extend(str(p.get("text", "")) for p in system.get("parts", []))
@@ -82,11 +84,26 @@ async def generate(request: Request) -> Response:
     scenario = state.take_scenario("gemini")
     if scenario.status is not None:
         return _scripted_error(scenario, model)
-    plan = plan_answer(state, scenario, prompt)
+    plan = plan_answer(state, scenario, prompt, prefill=prefill)
     return StreamingResponse(
         _stream(plan, model, prompt_token_count(texts), show_thoughts=_wants_thoughts(body)),
         media_type="text/event-stream",
     )
+
+
+def _content_text(content: dict[str, Any]) -> str:
+    return "".join(str(part.get("text", "")) for part in content.get("parts") or [])
+
+
+def _question_and_prefill(contents: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """The question to answer, and the model's own cut-off reply when it is asked to continue it
+    (contents ending on a model turn, or on a model turn and our request to carry on)."""
+    turns = [(str(c.get("role", "user")), _content_text(c)) for c in contents]
+    if len(turns) >= 2 and turns[-1] == ("user", CONTINUE_INSTRUCTION) and turns[-2][0] == "model":
+        turns = turns[:-1]
+    prefill = turns.pop()[1] if turns and turns[-1][0] == "model" else None
+    questions = [text for role, text in turns if role == "user"]
+    return (questions[-1] if questions else ""), prefill
 
 
 def _wants_thoughts(body: dict[str, Any]) -> bool:

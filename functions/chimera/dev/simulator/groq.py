@@ -59,7 +59,10 @@ async def chat(request: Request) -> Response:
     body = await request.json()
     model = str(body.get("model"))
     messages = body.get("messages") or []
-    prompt = _text_of(messages[-1].get("content")) if messages else ""
+    # A final assistant message is a prefill: the model continues it (the router's mid-answer fallback).
+    prefill = _text_of(messages[-1].get("content")) if messages and messages[-1].get("role") == "assistant" else None
+    questions = [m for m in messages if m.get("role") == "user"]
+    prompt = _text_of(questions[-1].get("content")) if questions else ""
     prompt_tokens = prompt_token_count([_text_of(m.get("content")) for m in messages])
     state.record("groq", model, prompt)
     # A model Groq does not serve is refused before any scripted scenario is used up.
@@ -72,7 +75,7 @@ async def chat(request: Request) -> Response:
     scenario = state.take_scenario("groq")
     if scenario.status is not None:
         return _scripted_error(scenario, model, prompt_tokens)
-    plan = plan_answer(state, scenario, prompt)
+    plan = plan_answer(state, scenario, prompt, prefill=prefill)
     return StreamingResponse(
         _stream(plan, model, prompt_tokens, hidden_reasoning=_hides_reasoning(body)),
         media_type="text/event-stream",

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from chimera.dev.simulator.answers import simulated_reasoning, simulated_tokens
+from chimera.dev.simulator.answers import simulated_reasoning, simulated_tokens, split_into_pieces
 from chimera.dev.simulator.state import Scenario, SimulatorState
 
 
@@ -37,19 +37,32 @@ class Plan:
     delay: float
 
 
-def plan_answer(state: SimulatorState, scenario: Scenario, prompt: str) -> Plan:
+def plan_answer(state: SimulatorState, scenario: Scenario, prompt: str, *, prefill: str | None = None) -> Plan:
+    """What to stream for ``prompt``; with ``prefill`` (a reply cut off earlier), only the rest of it."""
     d = state.defaults
     count = d.tokens if scenario.tokens is None else scenario.tokens
     reasoning = d.reasoning_tokens if scenario.reasoning_tokens is None else scenario.reasoning_tokens
+    tokens = simulated_tokens(
+        prompt, count, scenario.shape or d.shape, answer=scenario.answer, oddities=scenario.oddities
+    )
     return Plan(
         scenario=scenario,
         reasoning=simulated_reasoning(prompt, reasoning),
-        tokens=simulated_tokens(
-            prompt, count, scenario.shape or d.shape, answer=scenario.answer, oddities=scenario.oddities
-        ),
+        tokens=tokens if prefill is None else continuation(tokens, prefill),
         first_delay=d.first_token_delay_s if scenario.first_token_delay_s is None else scenario.first_token_delay_s,
         delay=d.token_delay_s if scenario.token_delay_s is None else scenario.token_delay_s,
     )
+
+
+def continuation(tokens: list[str], prefill: str) -> list[str]:
+    """How a model carries on a reply that was cut off: the rest of its answer, never a repeat.
+
+    A reply that is not the start of this answer (another model's words) is followed by the
+    whole answer after a paragraph break, as a model that cannot pick up the thread would.
+    """
+    text = "".join(tokens)
+    rest = text[len(prefill) :] if text.startswith(prefill) else "\n\n" + text
+    return split_into_pieces(rest) if rest else []
 
 
 @dataclass(frozen=True)
