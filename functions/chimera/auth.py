@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import jwt
 
+from chimera import words
 from chimera.errors import ChimeraError
 from chimera.models import Principal
 
@@ -34,7 +35,7 @@ class AuthError(ChimeraError):
 
 
 class AuthUnavailable(ChimeraError):
-    """The signing keys could not be fetched: not the caller's fault."""
+    """The signing keys could not be fetched: not the caller's fault (its sentence is in chimera.words)."""
 
 
 class JwksCache:
@@ -58,7 +59,7 @@ class JwksCache:
             await self._refresh()
         key = self._keys.get(kid or "")
         if key is None:
-            raise AuthError("The access token was signed by a key this server does not know.")
+            raise AuthError(words.TOKEN_UNKNOWN_KEY)
         return key
 
     async def _refresh(self) -> None:
@@ -68,7 +69,7 @@ class JwksCache:
                 return
             if now - self._failed_at < self._min_refetch_s:  # do not queue every request on an outage
                 if not self._keys:
-                    raise AuthUnavailable("The sign-in keys could not be fetched. Please try again.")
+                    raise AuthUnavailable("could not fetch the signing keys")
                 return
             try:
                 async with httpx.AsyncClient(timeout=5) as client:
@@ -79,7 +80,7 @@ class JwksCache:
                 logger.error("could not fetch signing keys", extra={"error": type(exc).__name__})
                 self._failed_at = time.monotonic()
                 if not self._keys:
-                    raise AuthUnavailable("The sign-in keys could not be fetched. Please try again.") from exc
+                    raise AuthUnavailable("could not fetch the signing keys") from exc
                 return  # keep serving with the keys we have
             self._keys = {k.key_id: k for k in keys if k.key_id}
             self._fetched_at = time.monotonic()
@@ -95,17 +96,17 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise AuthError("The access token is malformed.") from exc
+            raise AuthError(words.TOKEN_MALFORMED) from exc
         algorithm, kid = header.get("alg"), header.get("kid")
         if not isinstance(algorithm, str) or not isinstance(kid, str | None):
-            raise AuthError("The access token is malformed.")
+            raise AuthError(words.TOKEN_MALFORMED)
         key: Any
         if algorithm == "HS256" and self._secret is not None:
             key = self._secret
         elif algorithm in ASYMMETRIC_ALGORITHMS and self._jwks is not None:
             key = await self._jwks.key_for(kid)
         else:
-            raise AuthError("Access tokens signed with this algorithm are not accepted here.")
+            raise AuthError(words.TOKEN_ALGORITHM)
         try:
             claims = jwt.decode(
                 token,
@@ -116,14 +117,14 @@ class TokenVerifier:
                 options={"require": ["exp", "sub", "aud"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise AuthError("The access token has expired. Please sign in again.") from exc
+            raise AuthError(words.TOKEN_EXPIRED) from exc
         except jwt.InvalidAudienceError as exc:
-            raise AuthError("The access token is not meant for this service.") from exc
+            raise AuthError(words.TOKEN_WRONG_AUDIENCE) from exc
         except jwt.PyJWTError as exc:
-            raise AuthError("The access token is not valid.") from exc
+            raise AuthError(words.TOKEN_INVALID) from exc
         user_id = _canonical_uuid(claims.get("sub"))
         if user_id is None:
-            raise AuthError("The access token names no user.")  # Supabase user ids are UUIDs
+            raise AuthError(words.TOKEN_NO_USER)  # Supabase user ids are UUIDs
         return Principal(user_id=user_id, claims=claims)
 
 

@@ -1,4 +1,8 @@
-"""Domain errors. One place (``chimera.api.problems``) turns them into HTTP answers."""
+"""Domain errors. One place (``chimera.api.problems``) turns them into HTTP answers.
+
+Their messages are for logs; what a person reads comes from ``chimera.words``. Only
+``NotConfigured`` carries its sentence (built by ``chimera.words``, or the model catalogue's own).
+"""
 
 from __future__ import annotations
 
@@ -24,11 +28,11 @@ class ConversationBusy(ChimeraError):
 
 
 class StoreUnavailable(ChimeraError):
-    pass
+    """The database could not be reached."""
 
 
 class InvalidCursor(ChimeraError):
-    pass
+    """A cursor this API did not give out."""
 
 
 LimitScope = Literal["person", "address", "tokens"]

@@ -13,6 +13,7 @@ import logging
 
 from pydantic import SecretStr
 
+from chimera import words
 from chimera.errors import NotConfigured
 from chimera.settings import CoreSettings, secret_name
 
@@ -50,12 +51,12 @@ def with_secrets[SettingsT: CoreSettings](settings: SettingsT) -> SettingsT:
         try:
             values = provider.get(secret_id, transform="json")
         except TransformParameterError as exc:
-            raise NotConfigured(f'The secret {name} is not a JSON object; put {{"KEY": "value"}} in it.') from exc
+            raise NotConfigured(words.secret_not_an_object(name)) from exc
         except Exception as exc:  # boto3's errors: missing secret, no permission, no network
             logger.error("could not read a secret", extra={"secret": name, "error": type(exc).__name__})
-            raise NotConfigured(f"The secret {name} could not be read ({type(exc).__name__}).") from exc
+            raise NotConfigured(words.secret_unreadable(name, type(exc).__name__)) from exc
         if not isinstance(values, dict):
-            raise NotConfigured(f'The secret {name} is not a JSON object; put {{"KEY": "value"}} in it.')
+            raise NotConfigured(words.secret_not_an_object(name))
         unknown = [key for key in values if key not in SECRET_SETTINGS]
         if unknown:  # counted, not named: a value pasted where a key belongs must not reach a log
             logger.warning("a secret has keys Chimera does not know", extra={"secret": name, "keys": len(unknown)})

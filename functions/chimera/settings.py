@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from chimera import words
+
 Stage = Literal["local", "test", "prod"]
 
 
@@ -72,9 +74,9 @@ class CoreSettings(BaseSettings):
         where = self._where("app")
         problems = []
         if self.database_url is None:
-            problems.append(f"The database URL is not set: put DATABASE_URL {where}.")
+            problems.append(words.database_url_missing(where))
         if self.supabase_jwt_secret is None and self.supabase_url is None:
-            problems.append(f"Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL {where}.")
+            problems.append(words.sign_in_missing(where))
         return problems
 
     def _where(self, owner: str) -> str:
@@ -82,9 +84,7 @@ class CoreSettings(BaseSettings):
         this function reads one, else every secret it reads, else the environment."""
         names = [secret_name(s) for s in self.chimera_secret_ids]
         owned = [name for name in names if name.rsplit("/", 1)[-1] == owner] or names
-        if not owned:
-            return "in the environment"
-        return f"in the secret {owned[0]}" if len(owned) == 1 else f"in one of the secrets {', '.join(owned)}"
+        return words.put_in(owned)
 
 
 class HistorySettings(CoreSettings):
@@ -144,10 +144,7 @@ class ChatSettings(CoreSettings):
     def missing(self) -> list[str]:
         problems = super().missing()
         if self.groq_api_key is None and self.google_generative_ai_api_key is None:
-            problems.append(
-                "The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY "
-                f"{self._where('providers')}."
-            )
+            problems.append(words.provider_keys_missing(self._where("providers")))
         return problems
 
 

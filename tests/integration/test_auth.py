@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from chimera import words
 from chimera.auth import AuthError, JwksCache, TokenVerifier
 
 from tests.conftest import JWT_SECRET, LOCAL_USER
@@ -29,19 +30,35 @@ def unsigned(claims: dict[str, Any]) -> str:
     return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
 
 
+# Each bad token, and the sentence its 401 says.
 BAD_TOKENS = {
-    "alg none": unsigned(GOOD),
-    "wrong secret": jwt.encode(GOOD, "another-secret-another-secret-another-secret", algorithm="HS256"),
-    "wrong algorithm": jwt.encode(GOOD, JWT_SECRET, algorithm="HS512"),
-    "wrong audience": jwt.encode(GOOD | {"aud": "anon-service"}, JWT_SECRET, algorithm="HS256"),
-    "expired": jwt.encode(GOOD | {"exp": NOW - 3600}, JWT_SECRET, algorithm="HS256"),
-    "no expiry": jwt.encode({k: v for k, v in GOOD.items() if k != "exp"}, JWT_SECRET, algorithm="HS256"),
-    "no subject": jwt.encode({k: v for k, v in GOOD.items() if k != "sub"}, JWT_SECRET, algorithm="HS256"),
-    "malformed": "not.a.jwt",
-    "subject not a user id": jwt.encode(GOOD | {"sub": "not-a-uuid"}, JWT_SECRET, algorithm="HS256"),
-    "algorithm not a string": f"{b64({'alg': ['HS256'], 'typ': 'JWT'})}.{b64(GOOD)}.c2ln",
-    "non-latin algorithm": f"{b64({'alg': 'HS256☃', 'typ': 'JWT'})}.{b64(GOOD)}.c2ln",
-    "garbage": "abc",
+    "alg none": (unsigned(GOOD), words.TOKEN_ALGORITHM),
+    "wrong secret": (
+        jwt.encode(GOOD, "another-secret-another-secret-another-secret", algorithm="HS256"),
+        words.TOKEN_INVALID,
+    ),
+    "wrong algorithm": (jwt.encode(GOOD, JWT_SECRET, algorithm="HS512"), words.TOKEN_ALGORITHM),
+    "wrong audience": (
+        jwt.encode(GOOD | {"aud": "anon-service"}, JWT_SECRET, algorithm="HS256"),
+        words.TOKEN_WRONG_AUDIENCE,
+    ),
+    "expired": (jwt.encode(GOOD | {"exp": NOW - 3600}, JWT_SECRET, algorithm="HS256"), words.TOKEN_EXPIRED),
+    "no expiry": (
+        jwt.encode({k: v for k, v in GOOD.items() if k != "exp"}, JWT_SECRET, algorithm="HS256"),
+        words.TOKEN_INVALID,
+    ),
+    "no subject": (
+        jwt.encode({k: v for k, v in GOOD.items() if k != "sub"}, JWT_SECRET, algorithm="HS256"),
+        words.TOKEN_INVALID,
+    ),
+    "malformed": ("not.a.jwt", words.TOKEN_MALFORMED),
+    "subject not a user id": (
+        jwt.encode(GOOD | {"sub": "not-a-uuid"}, JWT_SECRET, algorithm="HS256"),
+        words.TOKEN_NO_USER,
+    ),
+    "algorithm not a string": (f"{b64({'alg': ['HS256'], 'typ': 'JWT'})}.{b64(GOOD)}.c2ln", words.TOKEN_MALFORMED),
+    "non-latin algorithm": (f"{b64({'alg': 'HS256☃', 'typ': 'JWT'})}.{b64(GOOD)}.c2ln", words.TOKEN_ALGORITHM),
+    "garbage": ("abc", words.TOKEN_MALFORMED),
 }
 
 
@@ -51,13 +68,16 @@ BAD_TOKENS = {
     [("POST", "/api/chat"), ("GET", "/api/conversations"), ("GET", "/api/conversations/x"), ("GET", "/api/usage")],
 )
 def test_bad_tokens_get_401(anonymous: httpx.Client, case: str, method: str, path: str) -> None:
-    headers = {"Authorization": f"Bearer {BAD_TOKENS[case]}"}
+    token, sentence = BAD_TOKENS[case]
+    headers = {"Authorization": f"Bearer {token}"}
     response = anonymous.request(method, path, headers=headers, json={"message": "hi"})
 
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.headers["www-authenticate"].startswith('Bearer realm="chimera", error="invalid_token"')
-    assert response.json()["detail"]
+    assert response.headers["www-authenticate"] == (
+        f'Bearer realm="chimera", error="invalid_token", error_description="{sentence}"'
+    )
+    assert response.json()["detail"] == sentence
 
 
 def test_missing_token_gets_401_without_an_error_code(anonymous: httpx.Client) -> None:
@@ -65,7 +85,9 @@ def test_missing_token_gets_401_without_an_error_code(anonymous: httpx.Client) -
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="chimera"'
-    assert "sign in" in response.json()["detail"]
+    assert response.json()["detail"] == (
+        "Please sign in: this request needs an access token (Authorization: Bearer …)."
+    )
 
 
 def test_a_good_token_is_accepted_and_health_needs_none(anonymous: httpx.Client) -> None:

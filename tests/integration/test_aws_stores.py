@@ -181,8 +181,8 @@ def test_a_half_filled_secret_says_what_is_missing_and_where(aws: None) -> None:
     missing = with_secrets(settings).missing()
 
     assert missing == [
-        "The database URL is not set: put DATABASE_URL in the secret chimera/partial.",
-        "The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY "
+        "The database URL is not set. Please put DATABASE_URL in the secret chimera/partial.",
+        "The provider keys are not set. Please put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY "
         "in the secret chimera/partial.",
     ]
 
@@ -194,7 +194,7 @@ def test_a_function_takes_only_the_keys_its_settings_have(aws: None) -> None:
     )
     history = with_secrets(HistorySettings(_env_file=None, chimera_secret_ids="chimera/history-app"))  # type: ignore[call-arg]
     assert history.missing() == [
-        "Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/history-app."
+        "Sign-in is not configured. Please put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/history-app."
     ]
     assert not hasattr(history, "groq_api_key")
 
@@ -202,12 +202,17 @@ def test_a_function_takes_only_the_keys_its_settings_have(aws: None) -> None:
 @pytest.mark.parametrize("content", ["not json", json.dumps(["a", "list"])])
 def test_a_secret_that_is_not_a_json_object_is_a_sentence_not_a_crash(aws: None, content: str) -> None:
     boto3.client("secretsmanager").create_secret(Name="chimera/odd", SecretString=content)
-    with pytest.raises(NotConfigured, match="The secret chimera/odd is not a JSON object"):
+    with pytest.raises(
+        NotConfigured,
+        match=r'The secret chimera/odd is not a JSON object\. Please put \{"KEY": "value"\} pairs in it\.$',
+    ):
         with_secrets(ChatSettings(_env_file=None, chimera_secret_ids="chimera/odd"))  # type: ignore[call-arg]
 
 
 def test_a_secret_that_cannot_be_read_names_it(aws: None) -> None:
-    with pytest.raises(NotConfigured, match="The secret chimera/absent could not be read"):
+    with pytest.raises(
+        NotConfigured, match=r"The secret chimera/absent could not be read \(\w+\)\. Please check that it exists"
+    ):
         with_secrets(ChatSettings(_env_file=None, chimera_secret_ids="chimera/absent"))  # type: ignore[call-arg]
 
 

@@ -206,4 +206,6 @@ def test_a_crafted_cursor_is_a_400_problem(people: tuple[httpx.Client, httpx.Cli
 
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["detail"] == "The cursor is not one this API gave out; start from the first page."
+    assert (
+        response.json()["detail"] == "The cursor is not one this API gave out. Please start again from the first page."
+    )

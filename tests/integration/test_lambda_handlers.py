@@ -213,7 +213,8 @@ def test_an_unfilled_app_secret_is_a_503_that_names_what_to_put_where(deploy_as:
     assert response["headers"]["retry-after"] == "15"
     # The template carries SUPABASE_URL (context supabaseUrl), so only the database is missing.
     assert body(response)["detail"] == (
-        "The database URL is not set: put DATABASE_URL in one of the secrets chimera/test/empty, chimera/test/origin."
+        "The database URL is not set. Please put DATABASE_URL in one of the secrets chimera/test/empty or "
+        "chimera/test/origin."
     )  # none of them is named .../app here; the deployed one is, and is named alone (below)
 
 
@@ -222,9 +223,9 @@ def test_the_sentence_names_the_secret_that_owns_the_missing_value() -> None:
     unset = dict.fromkeys(name.lower() for name in LEAKY)  # whatever the caller's environment holds
     settings = ChatSettings(_env_file=None, chimera_secret_ids=ids, **unset)  # type: ignore[call-arg]
     assert settings.missing() == [
-        "The database URL is not set: put DATABASE_URL in the secret chimera/dev/app.",
-        "Sign-in is not configured: put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/dev/app.",
-        "The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY "
+        "The database URL is not set. Please put DATABASE_URL in the secret chimera/dev/app.",
+        "Sign-in is not configured. Please put SUPABASE_JWT_SECRET or SUPABASE_URL in the secret chimera/dev/app.",
+        "The provider keys are not set. Please put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY "
         "in the secret chimera/dev/providers.",
     ]
 
@@ -342,6 +343,6 @@ def test_the_chat_function_starts_with_empty_provider_keys_and_says_so(run_chat:
     assert health.status_code == 503
     assert health.headers["content-type"] == "application/problem+json"
     assert health.json()["detail"] == (
-        "The provider keys are not set: put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY in one of the "
-        "secrets chimera/test/app, chimera/test/empty, chimera/test/origin."
+        "The provider keys are not set. Please put GROQ_API_KEY and/or GOOGLE_GENERATIVE_AI_API_KEY in one of the "
+        "secrets chimera/test/app, chimera/test/empty or chimera/test/origin."
     )  # the test's stand-in is not named .../providers, so every secret the function reads is named

@@ -198,21 +198,24 @@ def test_one_ipv6_subscriber_block_is_one_network() -> None:
             "tokens",
             200_000,
             5 * 3600 - 100,
-            "You have used today's 200,000 tokens. They renew at midnight UTC, in about 5 hours; your text is kept.",
+            "You have used today's 200,000 tokens. They renew at midnight UTC, in about 5 hours. "
+            "Please wait until then; your text is kept.",
             "17900",
         ),
         (
             "tokens",
             100_000,
             40 * 60,
-            "You have used today's 100,000 tokens. They renew at midnight UTC, in about 40 minutes; your text is kept.",
+            "You have used today's 100,000 tokens. They renew at midnight UTC, in about 40 minutes. "
+            "Please wait until then; your text is kept.",
             "2400",
         ),
         (
             "tokens",
             100_000,
             60,
-            "You have used today's 100,000 tokens. They renew at midnight UTC, in 60 seconds; your text is kept.",
+            "You have used today's 100,000 tokens. They renew at midnight UTC, in 60 seconds. "
+            "Please wait until then; your text is kept.",
             "60",
         ),
     ],

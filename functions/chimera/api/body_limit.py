@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chimera import words
 from chimera.api.problems import problem
 
 MAX_BODY_BYTES = 256 * 1024  # far above the longest valid message, far below a memory problem
@@ -60,5 +61,5 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"The request body is larger than {self.max_bytes // 1024} KB. Please send less."
-        await problem(413, "Request too large", detail)(scope, receive, send)
+        detail = words.body_too_large(self.max_bytes // 1024)
+        await problem(413, words.TOO_LARGE_TITLE, detail)(scope, receive, send)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from chimera import words
 from chimera.auth import AuthError
 from chimera.models import Principal
 from chimera.runtime import ChatParts, Runtime, RuntimeHolder
@@ -49,7 +50,7 @@ async def current_principal(
     runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
-        raise AuthError("Please sign in: this request needs an access token (Authorization: Bearer …).", missing=True)
+        raise AuthError(words.TOKEN_MISSING, missing=True)
     return await runtime.verifier.verify(credentials.credentials)
 
 

@@ -12,6 +12,7 @@ import hmac
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chimera import words
 from chimera.api.problems import problem
 from chimera.errors import NotConfigured
 from chimera.runtime import RuntimeHolder
@@ -26,7 +27,7 @@ class OriginGuardMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not await self._through_cloudfront(scope):
-            response = problem(403, "Forbidden", "This API is served only through the site's own address.")
+            response = problem(403, words.FORBIDDEN_TITLE, words.NOT_THROUGH_SITE)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -73,21 +74,15 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 
 def _field_message(error: dict[str, Any]) -> str:
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
-    if kind == "missing":
-        return "is required"
-    if kind == "string_too_short":
-        return "must not be empty"
+    if kind in words.FIELD_FAULTS:
+        return words.FIELD_FAULTS[kind]
     if kind == "string_too_long":
-        return f"is too long: at most {ctx.get('max_length')} characters"
+        return words.field_too_long(ctx.get("max_length"))
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}"
-    if kind == "string_type":
-        return "must be text"
-    if kind == "json_invalid":
-        return "is not valid JSON"
-    if kind == "value_error":
-        return str(ctx.get("error", error.get("msg", "is not valid")))
-    return str(error.get("msg", "is not valid"))
+        return words.field_one_of(ctx.get("expected"))
+    if kind == "value_error":  # our validators' own words (chimera.models)
+        return str(ctx.get("error", error.get("msg", words.FIELD_NOT_VALID)))
+    return str(error.get("msg", words.FIELD_NOT_VALID))
 
 
 def _field_name(error: dict[str, Any]) -> str:
@@ -97,24 +92,24 @@ def _field_name(error: dict[str, Any]) -> str:
 
 async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = [{"field": _field_name(e), "message": _field_message(e)} for e in exc.errors()]
-    detail = "; ".join(f"{e['field']} {e['message']}" for e in errors)
-    return problem(422, "The request is not valid", f"Please fix: {detail}.", errors=errors)
+    detail = words.fix_fields([f"{e['field']} {e['message']}" for e in errors])
+    return problem(422, words.NOT_VALID_TITLE, detail, errors=errors)
 
 
 async def _not_found(_: Request, exc: ConversationNotFound) -> JSONResponse:
-    return problem(404, "Not found", "That conversation does not exist, or it is not yours.")
+    return problem(404, words.NOT_FOUND_TITLE, words.CONVERSATION_NOT_FOUND)
 
 
 async def _busy(_: Request, exc: ConversationBusy) -> JSONResponse:
-    return problem(409, "Still answering", words.STILL_ANSWERING)
+    return problem(409, words.STILL_ANSWERING_TITLE, words.STILL_ANSWERING)
 
 
 async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
-    return problem(503, "Temporarily unavailable", "The database is not reachable right now. Please try again.")
+    return problem(503, words.UNAVAILABLE_TITLE, words.DATABASE_DOWN)
 
 
 async def _unauthenticated(_: Request, exc: AuthError) -> JSONResponse:
-    response = problem(401, "Not signed in", exc.detail)
+    response = problem(401, words.NOT_SIGNED_IN_TITLE, exc.detail)
     # RFC 6750: no error code when credentials were simply missing.
     challenge = 'Bearer realm="chimera"'
     if not exc.missing:
@@ -124,17 +119,17 @@ async def _unauthenticated(_: Request, exc: AuthError) -> JSONResponse:
 
 
 async def _not_configured(_: Request, exc: NotConfigured) -> JSONResponse:
-    response = problem(503, "Not configured yet", exc.sentence)
+    response = problem(503, words.NOT_CONFIGURED_TITLE, exc.sentence)
     response.headers["Retry-After"] = "15"
     return response
 
 
 async def _auth_down(_: Request, exc: AuthUnavailable) -> JSONResponse:
-    return problem(503, "Temporarily unavailable", str(exc))
+    return problem(503, words.UNAVAILABLE_TITLE, words.SIGN_IN_KEYS_UNAVAILABLE)
 
 
 async def _bad_cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
-    return problem(400, "Bad cursor", str(exc))
+    return problem(400, words.BAD_CURSOR_TITLE, words.BAD_CURSOR)
 
 
 async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
@@ -147,13 +142,13 @@ async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
 def _limit_words(exc: RateLimited, seconds: int) -> tuple[str, str]:
     """The title and the sentence for a limit reached: which limit, and what to do."""
     if exc.scope == "tokens":
-        return "Daily limit reached", words.tokens_limit(exc.limit, seconds)
-    return "Too many messages", words.messages_limit(exc.scope, exc.limit, seconds)
+        return words.TOKENS_LIMIT_TITLE, words.tokens_limit(exc.limit, seconds)
+    return words.MESSAGES_LIMIT_TITLE, words.messages_limit(exc.scope, exc.limit, seconds)
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     # Starlette logs the traceback; the person gets the one problem shape and no internals.
-    return problem(500, "Something went wrong", "Something went wrong on our side. Please try again.")
+    return problem(500, words.WENT_WRONG_TITLE, words.SERVER_FAULT)
 
 
 # FastAPI's words when a body cannot even be decoded (bytes that are not UTF-8 JSON).
@@ -162,14 +157,21 @@ _UNPARSEABLE_BODY = "There was an error parsing the body"
 
 async def _http(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 400 and exc.detail == _UNPARSEABLE_BODY:  # the same answer as any other bad JSON
-        return problem(422, "The request is not valid", "Please fix: the body is not valid JSON (UTF-8).")
+        return problem(422, words.NOT_VALID_TITLE, words.BODY_NOT_JSON)
     if exc.status_code in (404, 405) and exc.detail in ("Not Found", "Method Not Allowed"):  # routing's own
         return _no_route(request)
-    detail = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
-    response = problem(exc.status_code, detail, detail)
+    detail = exc.detail if isinstance(exc.detail, str) else words.NOT_HANDLED
+    response = problem(exc.status_code, _title(exc.status_code), detail)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _title(status: int) -> str:
+    """A route's own HTTPException (a 422 from the usage route) titled like ours."""
+    if status == 422:
+        return words.NOT_VALID_TITLE
+    return HTTPStatus(status).phrase if status in HTTPStatus else words.WENT_WRONG_TITLE
 
 
 def _no_route(request: Request) -> JSONResponse:
@@ -186,8 +188,8 @@ def _no_route(request: Request) -> JSONResponse:
         for method in operations
     )
     if not allowed:
-        return problem(404, "Not found", f"There is no API route {path}.")
-    response = problem(405, "Method not allowed", f"{path} answers {', '.join(allowed)} only.")
+        return problem(404, words.NOT_FOUND_TITLE, words.no_route(path))
+    response = problem(405, words.NOT_ALLOWED_TITLE, words.method_not_allowed(path, request.method, allowed))
     response.headers["Allow"] = ", ".join(allowed)
     return response
 

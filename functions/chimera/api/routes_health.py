@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from chimera import words
 from chimera.api.deps import ChatDep, RuntimeDep
 from chimera.api.problems import problem, problem_responses
 from chimera.models import HealthReport
@@ -19,7 +20,7 @@ async def health(runtime: RuntimeDep, chat: ChatDep) -> HealthReport | JSONRespo
         async with runtime.pool.connection(timeout=5) as conn:
             await conn.execute("select 1")
     except Exception:
-        return problem(503, "Not ready", "The database is not reachable yet.")
+        return problem(503, words.NOT_READY_TITLE, words.DATABASE_NOT_YET)
     return HealthReport(
         status="ok", providers=sorted(chat.providers), simulated=chat.settings.chimera_simulated_providers
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
+from chimera import words
 from chimera.api.deps import CurrentUser, UsageStoreDep
 from chimera.models import UsageReport
 
@@ -24,11 +25,11 @@ async def usage(
     to: Annotated[date | None, Query(description="last day, UTC, inclusive")] = None,
 ) -> UsageReport:
     if any(day is not None and not EARLIEST <= day <= LATEST for day in (from_, to)):
-        raise HTTPException(422, f"Ask for days between {EARLIEST} and {LATEST}.")
+        raise HTTPException(422, words.days_out_of_range(EARLIEST, LATEST))
     last_day = to or datetime.now(UTC).date()
     first_day = from_ or last_day - timedelta(days=DEFAULT_DAYS - 1)
     if first_day > last_day:
-        raise HTTPException(422, "`from` is after `to`: swap them.")
+        raise HTTPException(422, words.DAYS_REVERSED)
     if (last_day - first_day).days >= MAX_DAYS:
-        raise HTTPException(422, f"Ask for at most {MAX_DAYS} days at a time.")
+        raise HTTPException(422, words.too_many_days(MAX_DAYS))
     return await store.report(principal=principal, first_day=first_day, last_day=last_day)

@@ -54,7 +54,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     Everything is checked before it can reach Postgres: a crafted cursor may carry a NUL or a lone
     surrogate, which would make the query itself fail.
     """
-    refused = InvalidCursor("The cursor is not one this API gave out; start from the first page.")
+    refused = InvalidCursor("not a cursor this API gave out")  # the person's sentence: chimera.words
     if not _BASE64URL.fullmatch(cursor):
         raise refused
     try:
