@@ -15,7 +15,7 @@ import pytest
 from chimera.dev.local_identity import issue_token
 from chimera.dev.settings import LocalSettings
 from chimera.dev.simulator import ProviderSimulator
-from chimera.store.memory import MemoryHealthStore
+from chimera.store.memory import MemoryBudgetStore, MemoryHealthStore
 from pydantic import SecretStr
 
 from tests.support.servers import AppServer, postgres_server, scratch_database
@@ -81,10 +81,11 @@ def app_server(settings: LocalSettings) -> Iterator[AppServer]:
 
 @pytest.fixture
 def live_server(app_server: AppServer) -> str:
-    """The app's base URL, with provider health forgotten so each test starts healthy."""
-    health = app_server.runtime.chat.health
-    assert isinstance(health, MemoryHealthStore)
-    health.clear()
+    """The app's base URL, with provider health and budgets forgotten so each test starts afresh."""
+    chat = app_server.runtime.chat
+    assert isinstance(chat.health, MemoryHealthStore) and isinstance(chat.budgets, MemoryBudgetStore)
+    chat.health.clear()
+    chat.budgets.clear()
     return app_server.url
 
 

@@ -24,12 +24,13 @@ from chimera.chat.service import ChatService
 from chimera.errors import NotConfigured
 from chimera.limits.gate import ChatLimits
 from chimera.providers.base import ChatProvider
+from chimera.providers.budget import BudgetStore
 from chimera.providers.catalogue import Catalogue, CatalogueError, catalogue_at
 from chimera.providers.health import HealthStore
 from chimera.providers.router import Router
 from chimera.secrets import with_secrets
 from chimera.settings import ChatSettings, CoreSettings
-from chimera.store.memory import MemoryHealthStore, MemoryRateLimiter, MemoryTokenLimiter
+from chimera.store.memory import MemoryBudgetStore, MemoryHealthStore, MemoryRateLimiter, MemoryTokenLimiter
 from chimera.store.metered_chat_store import MeteredChatStore
 from chimera.store.postgres import create_pool
 
@@ -67,6 +68,15 @@ def build_health_store(settings: ChatSettings) -> HealthStore:
 
         return DynamoHealthStore(table_name=settings.chimera_state_table)
     return MemoryHealthStore()
+
+
+def build_budget_store(settings: ChatSettings) -> BudgetStore:
+    """Free-tier budgets: shared by every Lambda instance in DynamoDB; one process keeps them in memory."""
+    if settings.chimera_state_table:
+        from chimera.store.dynamodb import DynamoBudgetStore
+
+        return DynamoBudgetStore(table_name=settings.chimera_state_table)
+    return MemoryBudgetStore()
 
 
 def build_limits(settings: ChatSettings) -> ChatLimits:
@@ -113,6 +123,7 @@ class ChatParts:
     catalogue: Catalogue
     providers: dict[str, ChatProvider]
     health: HealthStore
+    budgets: BudgetStore
     limits: ChatLimits
     router: Router
     background: BackgroundWrites
@@ -123,7 +134,8 @@ class ChatParts:
         catalogue = load_models(settings)
         providers = build_providers(settings)
         health = build_health_store(settings)
-        router = Router(providers=providers, health=health, settings=settings, catalogue=catalogue)
+        budgets = build_budget_store(settings)
+        router = Router(providers=providers, health=health, budgets=budgets, settings=settings, catalogue=catalogue)
         background = BackgroundWrites()
         limits = build_limits(settings)
         store = MeteredChatStore(pool, tokens=limits.tokens)
@@ -133,6 +145,7 @@ class ChatParts:
             catalogue=catalogue,
             providers=providers,
             health=health,
+            budgets=budgets,
             limits=limits,
             router=router,
             background=background,

@@ -51,14 +51,16 @@ MODEL_FAILURES = {
     "too_large": "cannot take a conversation this long",
 }
 RESTING = "is resting after errors or rate limits"
+SPENT = "has used its free-tier allowance for now"
 
 
 def model_failed(label: str, kind: str) -> str:
     return f"{label} {MODEL_FAILURES[kind]}"
 
 
-def model_resting(label: str, *, gone: bool) -> str:
-    return f"{label} {MODEL_FAILURES['model_gone'] if gone else RESTING}"
+def model_resting(label: str, *, gone: bool, spent: bool = False) -> str:
+    """A model passed over without asking it: retired, out of its free-tier budget, or resting."""
+    return f"{label} {MODEL_FAILURES['model_gone'] if gone else SPENT if spent else RESTING}"
 
 
 def all_at_free_tier_limits(retry_in_s: float | None) -> str:

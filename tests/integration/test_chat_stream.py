@@ -105,21 +105,34 @@ def test_unknown_conversation_is_404_and_nothing_is_written(client: httpx.Client
     assert db.execute("select count(*) from messages").fetchone() == (0,)
 
 
-def test_groq_rate_limit_before_first_token_falls_back_to_gemini(
-    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+def test_a_rate_limited_groq_model_hands_over_to_its_sibling_which_has_its_own_limits(
+    client: httpx.Client, simulator: ProviderSimulator
 ) -> None:
     simulator.state.script("groq", Scenario(status=429, retry_after_s=30))
+
+    _, events = chat(client, message="Tell me something")
+
+    model = of_type(events, "data-model")[0]["data"]
+    assert (model["model"], model["fallbackReason"]) == ("groq-llama-70b", "Groq fast is at its rate limit")
+    assert [r.model for r in simulator.state.requests_to("groq")] == ["openai/gpt-oss-20b", "openai/gpt-oss-120b"]
+    assert simulator.state.requests_to("gemini") == []
+
+
+def test_groq_rate_limits_before_first_token_fall_back_to_gemini(
+    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+) -> None:
+    simulator.state.script("groq", Scenario(status=429, retry_after_s=30), Scenario(status=429, retry_after_s=30))
     prompt = "Tell me something"
 
     _, events = chat(client, message=prompt)
 
     model = of_type(events, "data-model")[0]["data"]
     assert model["provider"] == "gemini" and model["model"] == "gemini-flash"
-    assert model["fallbackReason"] == "Groq fast is at its rate limit"
+    assert model["fallbackReason"] == "Groq large is at its rate limit"
     assert streamed_text(events) == simulated_answer(prompt)
     assert of_type(events, "finish")
     assert db.execute("select provider, estimated from ai_usage").fetchall() == [("gemini", False)]
-    assert len(simulator.state.requests_to("groq")) == 1  # a long retry-after is not waited for
+    assert len(simulator.state.requests_to("groq")) == 2  # one to each model; a long retry-after is not waited for
 
 
 def test_groq_server_error_is_retried_then_falls_back(client: httpx.Client, simulator: ProviderSimulator) -> None:
@@ -162,7 +175,7 @@ def test_both_providers_down_gives_a_clear_error_and_keeps_the_message(
 
 
 def test_both_rate_limited_says_when_to_try_again(client: httpx.Client, simulator: ProviderSimulator) -> None:
-    simulator.state.script("groq", Scenario(status=429, retry_after_s=20))
+    simulator.state.script("groq", Scenario(status=429, retry_after_s=20), Scenario(status=429, retry_after_s=25))
     simulator.state.script("gemini", Scenario(status=429, retry_after_s=40))
 
     _, events = chat(client, message="hello")
@@ -170,10 +183,10 @@ def test_both_rate_limited_says_when_to_try_again(client: httpx.Client, simulato
     assert text == "The AI providers are at their free-tier limits right now. Please try again in 20 seconds."
     assert of_type(events, "data-retry")[0]["data"] == {"afterSeconds": 20}
 
-    # Both providers now rest: the next request fails fast without calling either.
+    # Every model now rests: the next request fails fast without calling any.
     _, again = chat(client, message="hello again")
     assert "free-tier limits" in of_type(again, "error")[0]["errorText"]
-    assert len(simulator.state.requests_to("groq")) == 1
+    assert len(simulator.state.requests_to("groq")) == 2
     assert len(simulator.state.requests_to("gemini")) == 1
 
 
@@ -294,7 +307,7 @@ def test_a_silent_wait_for_the_first_token_sends_keep_alive_comments(
     assert ": keep-alive" not in lines[first_delta:]  # once text flows, no more
 
 
-def test_a_spent_request_budget_rests_the_provider_until_it_resets(
+def test_a_spent_request_budget_rests_that_model_until_it_resets(
     client: httpx.Client, simulator: ProviderSimulator
 ) -> None:
     simulator.state.script("groq", Scenario(remaining_requests=0))  # "x-ratelimit-reset-requests: 6s"
@@ -302,11 +315,14 @@ def test_a_spent_request_budget_rests_the_provider_until_it_resets(
     _, first = chat(client, message="the last one this minute")
     _, second = chat(client, message="and one more")
 
-    assert of_type(first, "data-model")[0]["data"]["provider"] == "groq"  # the answer itself is fine
+    assert of_type(first, "data-model")[0]["data"]["model"] == "groq-llama-8b"  # the answer itself is fine
+    # Limits are per model: auto spreads the overflow over the models with budget left (Groq's large
+    # one or Gemini, by what each has left) and says why not the small one, which is not asked again.
     second_model = of_type(second, "data-model")[0]["data"]
-    assert second_model["provider"] == "gemini"
+    assert second_model["model"] in ("groq-llama-70b", "gemini-flash")
     assert second_model["fallbackReason"] == "Groq fast is resting after errors or rate limits"
-    assert len(simulator.state.requests_to("groq")) == 1
+    asked_small = [r for r in simulator.state.requests_to("groq") if r.model == "openai/gpt-oss-20b"]
+    assert len(asked_small) == 1
 
 
 @pytest.mark.parametrize(("provider", "model"), [("groq", "groq-llama-70b"), ("gemini", "gemini-flash")])

@@ -34,7 +34,7 @@ from chimera.providers.catalogue import load_catalogue
 from chimera.providers.router import ModelStarted, Router
 from chimera.runtime import build_providers
 from chimera.settings import ChatSettings
-from chimera.store.memory import MemoryHealthStore
+from chimera.store.memory import MemoryBudgetStore, MemoryHealthStore
 
 settings = ChatSettings(
     _env_file=None, groq_api_key="k", google_generative_ai_api_key="k", groq_base_url=sys.argv[1],
@@ -43,7 +43,8 @@ settings = ChatSettings(
 
 async def main():
     assert "google.genai" not in sys.modules
-    router = Router(providers=build_providers(settings), health=MemoryHealthStore(), settings=settings,
+    router = Router(providers=build_providers(settings), health=MemoryHealthStore(), budgets=MemoryBudgetStore(),
+                    settings=settings,
                     catalogue=load_catalogue())
     text, provider = [], None
     async for event in router.stream(choice="auto", messages=[PromptMessage("user", "hi")]):
@@ -61,7 +62,7 @@ asyncio.run(main())
 def test_the_first_fallback_in_a_fresh_process_waits_for_the_import_outside_the_deadline(
     simulator: ProviderSimulator,
 ) -> None:
-    simulator.state.script("groq", Scenario(status=429, retry_after_s=30))
+    simulator.state.script("groq", *[Scenario(status=429, retry_after_s=30)] * 2)  # both Groq models
     simulator.state.script("gemini", Scenario(first_token_delay_s=0, reasoning_tokens=0))
 
     result = subprocess.run(

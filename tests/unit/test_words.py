@@ -120,6 +120,7 @@ PIECES = {
     "field_too_long",
     "field_one_of",
     "RESTING",
+    "SPENT",
     "FIELD_NOT_VALID",
 }
 

@@ -13,8 +13,8 @@ from chimera.api.deps import ChatDep
 from chimera.api.problems import problem_responses
 from chimera.models import ModelChoicePublic, ModelList
 from chimera.providers.catalogue import ModelSpec
+from chimera.providers.choose import auto_description
 from chimera.providers.health import ModelHealth
-from chimera.providers.router import auto_description
 
 router = APIRouter(tags=["models"])
 

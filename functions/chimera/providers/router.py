@@ -1,6 +1,8 @@
-"""Choosing a model, retrying with backoff, and falling back between providers: all in one place.
+"""The fallback loop: the planned models are asked in turn until one answers.
 
-The SDKs' own retries are off, so this is the only loop. Fallback is free before the first token;
+Three pieces with one owner each: ``choose`` orders the models (and decides ``auto``),
+``retry_policy`` says whether to ask a model again, ``bookkeeping`` knows and records each model's
+health and free-tier budget. This loop only follows them. Fallback is free before the first token;
 after text was sent, the next model *continues* the answer: it receives the text sent so far as the
 start of its own reply (a final assistant turn), so every client shows one answer that simply goes
 on, with nothing to replace (AI SDK 5 and 6 reject any chunk type that could say "replace").
@@ -10,16 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
-import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
+from random import Random
 from typing import Protocol
 
 from chimera import observability, words
 from chimera.providers.base import (
-    RETRYABLE,
     ChatProvider,
     FailureKind,
     PromptMessage,
@@ -30,14 +30,16 @@ from chimera.providers.base import (
     Thinking,
     Usage,
 )
+from chimera.providers.bookkeeping import ModelBook
+from chimera.providers.budget import BudgetStore
 from chimera.providers.catalogue import Catalogue, ModelSpec
-from chimera.providers.health import HealthStore, ModelHealth, after_failure, after_success, claim_probe
+from chimera.providers.choose import ModelView, Weight, auto_preference, plan, weigh
+from chimera.providers.health import HealthStore
+from chimera.providers.retry_policy import retry_delay
 
 logger = logging.getLogger(__name__)
 
-# `auto` sends short, plain questions to the small fast model and everything else to the large one.
-AUTO_SHORT_CHARS = 280
-AUTO_SHORT_LINES = 3
+OWN_TROUBLE = frozenset({FailureKind.MODEL_GONE, FailureKind.RATE_LIMITED, FailureKind.TOO_LARGE})
 MODEL_GONE_FIX = "update CHIMERA_MODELS_FILE (see `chimera models`)"
 
 
@@ -81,35 +83,6 @@ class NoProviderAvailable(Exception):
         self.retry_in_s = retry_in_s
 
 
-def auto_model(catalogue: Catalogue, message: str) -> str:
-    plain = len(message) <= AUTO_SHORT_CHARS and message.count("\n") < AUTO_SHORT_LINES and "```" not in message
-    return catalogue.routing.auto_small if plain else catalogue.routing.auto_large
-
-
-def auto_description(catalogue: Catalogue) -> str:
-    small, large = catalogue.spec(catalogue.routing.auto_small), catalogue.spec(catalogue.routing.auto_large)
-    return (
-        f"Short plain questions go to {small.label}, everything else to {large.label}; "
-        "another model steps in if one fails."
-    )
-
-
-def plan(catalogue: Catalogue, choice: str, message: str, available_providers: set[str]) -> list[ModelSpec]:
-    """The chosen model, its provider's fallback model, then one model of each other provider.
-
-    The same-provider fallback is only asked when the chosen model itself is gone (``Router.stream``):
-    for an outage or a rate limit the other provider is the better bet.
-    """
-    routing = catalogue.routing
-    first = catalogue.spec(auto_model(catalogue, message) if choice == "auto" else choice)
-    chain = [first]
-    for provider in (first.provider, *routing.provider_order):
-        key = routing.fallback.get(provider)
-        if key is not None and all(spec.key != key for spec in chain):
-            chain.append(catalogue.spec(key))
-    return [spec for spec in chain if spec.provider in available_providers]
-
-
 @dataclass(frozen=True, slots=True)
 class _Resting:
     """A model skipped because its health says so: for how long, and whether it is gone for good."""
@@ -117,6 +90,8 @@ class _Resting:
     spec: ModelSpec
     wait_s: float
     gone: bool
+    spent: bool = False  # its free-tier budget cannot take this request now
+    rate_limited: bool = False  # it rests after a 429
 
 
 @dataclass(slots=True)
@@ -131,44 +106,104 @@ class _Attempts:
             spec.key in self.resting and self.resting[spec.key].gone
         )
 
+    def own_trouble(self, spec: ModelSpec) -> bool:
+        """The model was passed over for a reason of its own, not its provider's: gone, out of its
+        budget or rate limit (both providers count limits per model), or too small for the request.
+        The provider's other models may still answer."""
+        rest = self.resting.get(spec.key)
+        return (
+            self.gone(spec)
+            or (rest is not None and (rest.spent or rest.rate_limited))
+            or any(s.key == spec.key and e.kind in OWN_TROUBLE for s, e in self.failures)
+        )
+
+    def no_bigger_than_too_small(self, spec: ModelSpec) -> bool:
+        """A model that refused this request as too large rules out every model no larger than it."""
+        return any(
+            error.kind == FailureKind.TOO_LARGE
+            and spec.context_tokens <= failed.context_tokens
+            and (failed.free_tier.tpm is not None and (spec.free_tier.tpm or 0) <= failed.free_tier.tpm)
+            for failed, error in self.failures
+            if failed.key != spec.key
+        )
+
     def skip_sibling(self, spec: ModelSpec, earlier: list[ModelSpec]) -> bool:
-        """Another model of a provider already tried is worth asking only if that one is gone."""
+        """Another model of a provider already tried is worth asking only if that one's trouble was
+        its own: after an outage at the provider, the other provider is the better bet."""
         same = [s for s in earlier if s.provider == spec.provider]
-        return bool(same) and not any(self.gone(s) for s in same)
+        return bool(same) and not any(self.own_trouble(s) for s in same)
 
 
 class Router:
+    """The fallback loop: ask the planned models in turn until one answers.
+
+    It owns no decision of its own: ``choose.plan`` orders the models (and decides ``auto``),
+    ``retry_policy.retry_delay`` says whether to ask a model again, and the ``ModelBook`` knows and
+    records each model's health and budget.
+    """
+
     def __init__(
         self,
         *,
         providers: Mapping[str, ChatProvider],
         health: HealthStore,
+        budgets: BudgetStore,
         settings: RouterSettings,
         catalogue: Catalogue,
         clock: Callable[[], float] = time.time,
+        rng: Random | None = None,
     ) -> None:
         self._providers = providers
-        self._health = health
         self._settings = settings
         self._catalogue = catalogue
         self._clock = clock
+        self._rng = rng or Random()
+        self._book = ModelBook(
+            catalogue=catalogue, providers=set(providers), health=health, budgets=budgets, clock=clock
+        )
 
     @property
     def catalogue(self) -> Catalogue:
         return self._catalogue
 
+    @property
+    def book(self) -> ModelBook:
+        return self._book
+
+    async def plan(
+        self, *, choice: str, messages: list[PromptMessage]
+    ) -> tuple[Weight, dict[str, ModelView], list[ModelSpec]]:
+        """What this turn weighs, how every model looks, and the models to ask in order."""
+        weight = weigh(messages)
+        views = await self._book.views()
+        return weight, views, plan(self._catalogue, choice, weight, views, self._rng)
+
     async def stream(self, *, choice: str, messages: list[PromptMessage]) -> AsyncGenerator[RouterEvent]:
-        chain = plan(self._catalogue, choice, messages[-1].content, set(self._providers))
+        weight, views, chain = await self.plan(choice=choice, messages=messages)
         if not chain:
             raise NoProviderAvailable(words.NO_PROVIDER)
         attempts = _Attempts()
+        # When auto passed over the model it wanted, the person hears why, as after a fallback.
+        wanted = views.get(auto_preference(self._catalogue, weight)) if choice == "auto" else None
+        passed_over = wanted is not None and wanted.spec.key != chain[0].key
+        if wanted is not None and passed_over:
+            self._pass_over(wanted, weight, attempts)
         sent: list[str] = []  # the answer so far, across models: what a continuation starts from
         for index, spec in enumerate(chain):
-            if attempts.skip_sibling(spec, chain[:index]):
+            if attempts.skip_sibling(spec, chain[:index]) or attempts.no_bigger_than_too_small(spec):
                 continue
-            health = await self._may_ask(spec)
+            view = views[spec.key]
+            if view.too_large(weight):  # known without asking: it would answer 400 or 413
+                attempts.failures.append((spec, _too_large(spec)))
+                continue
+            health = await self._book.may_ask(view)
             if health is not None:
-                attempts.resting[spec.key] = _Resting(spec, health.retry_in_s(self._clock()), health.gone)
+                limited = health.last_failure == FailureKind.RATE_LIMITED.value
+                wait = health.retry_in_s(self._clock())
+                attempts.resting[spec.key] = _Resting(spec, wait, health.gone, rate_limited=limited)
+                continue
+            if not view.budget.fits(weight.tokens):  # budgets before the 429
+                attempts.resting[spec.key] = _Resting(spec, view.budget.wait_s(weight.tokens), False, spent=True)
                 continue
             # An SDK's first use (google-genai's ~1.6 s import) is not the model being slow:
             # it happens here, before any first-token deadline starts.
@@ -179,36 +214,58 @@ class Router:
                 started = False
                 pieces = 0  # text pieces this attempt sent
                 quota: QuotaReport | None = None
+                usage: Usage | None = None
+                self._book.begin(spec, weight)
+                settled = False
                 try:
                     async for item in self._guarded(spec, prompt):
                         if isinstance(item, QuotaReport):
-                            quota = item  # recorded with the success, in one health update
+                            quota = item  # recorded with the success
                             continue
                         if isinstance(item, Thinking):
                             continue  # alive (the deadline saw it), but nothing to show
                         if not started:
                             started = True
-                            reason = _fallback_reason(attempts) if index else None
+                            reason = _fallback_reason(attempts) if index or passed_over else None
                             yield ModelStarted(model=spec, fallback_reason=reason, continues=continuing)
                         if isinstance(item, Usage):
+                            usage = item
                             yield Spent(spec, item, estimated=False)
                             continue
                         sent.append(item.text)
                         pieces += 1
                         yield item
-                    await self._record(spec, quota=quota)
+                    settled = True
+                    await self._book.succeeded(spec, weight, usage=usage, quota=quota)
                     return
                 except ProviderError as error:
+                    settled = True
+                    spent = _estimate(prompt, pieces) if pieces else None  # text it generated was billed
                     self._report(spec, error)
                     attempts.failures.append((spec, error))
-                    await self._record(spec, error=error)
-                    if pieces:  # it generated text before it broke: that was billed
-                        yield Spent(spec, _estimate(prompt, pieces), estimated=True)
-                    delay = None if started else self._retry_delay(error, attempt)
+                    await self._book.failed(spec, weight, error, spent=spent)
+                    if spent is not None:
+                        yield Spent(spec, spent, estimated=True)
+                    delay = retry_delay(error, attempt, started=started, settings=self._settings)
                     if delay is None:
                         break
                     await asyncio.sleep(delay)
+                finally:
+                    if not settled:  # the person left (or the turn was cancelled) mid-answer
+                        self._book.abandon(spec, weight)
         raise _exhausted(attempts)
+
+    def _pass_over(self, view: ModelView, weight: Weight, attempts: _Attempts) -> None:
+        """Note why ``auto`` did not take the model it wanted (it rests, it is spent, or too small)."""
+        if view.too_large(weight):
+            attempts.failures.append((view.spec, _too_large(view.spec)))
+        elif not view.health.available(view.now):
+            limited = view.health.last_failure == FailureKind.RATE_LIMITED.value
+            wait = view.health.retry_in_s(view.now)
+            attempts.resting[view.spec.key] = _Resting(view.spec, wait, view.health.gone, rate_limited=limited)
+        else:
+            wait = view.budget.wait_s(weight.tokens)
+            attempts.resting[view.spec.key] = _Resting(view.spec, wait, False, spent=True)
 
     @staticmethod
     def _report(spec: ModelSpec, error: ProviderError) -> None:
@@ -246,51 +303,19 @@ class Router:
         finally:
             await items.aclose()
 
-    def _retry_delay(self, error: ProviderError, attempt: int) -> float | None:
-        if attempt + 1 >= self._settings.provider_attempts:
-            return None
-        if error.kind == FailureKind.RATE_LIMITED:
-            wait = error.retry_after_s
-            return wait if wait is not None and wait <= self._settings.max_retry_after_wait_s else None
-        if error.kind in RETRYABLE:
-            # Exponential backoff with full jitter, so instances that failed together retry apart.
-            return random.uniform(0, self._settings.retry_base_delay_s * 2**attempt)
-        return None
-
-    async def _record(
-        self, spec: ModelSpec, *, error: ProviderError | None = None, quota: QuotaReport | None = None
-    ) -> None:
-        if error is not None and error.request_fault:
-            return  # the request's own fault says nothing about the model: nobody else pays for it
-        now = self._clock()
-        if error is not None:
-            await self._health.update(spec.health_key, lambda health: after_failure(health, error, now))
-        else:
-            await self._health.update(spec.health_key, lambda health: after_success(health, quota, now))
-
-    async def _may_ask(self, spec: ModelSpec) -> ModelHealth | None:
-        """None if this turn may ask the model; else its health, which says how long it rests.
-
-        A closed circuit is asked. An open one rests. A half-open one is asked by exactly one turn
-        across all instances, the one whose claim of the probe the shared store kept.
-        """
-        health = await self._health.get(spec.health_key)
-        now = self._clock()
-        state = health.state(now)
-        if state == "closed":
-            return None
-        if state == "half-open" and now >= health.probe_until:
-            token = uuid.uuid4().hex
-            health = await self._health.update(spec.health_key, lambda current: claim_probe(current, now, token))
-            if health.probe_token == token:
-                return None
-        return health
-
 
 def _estimate(prompt: list[PromptMessage], pieces: int) -> Usage:
     """What an attempt that broke mid-answer consumed: about four characters a token for the prompt,
     one token a streamed piece for the answer."""
     return Usage(input_tokens=sum(len(m.content) for m in prompt) // 4, output_tokens=pieces)
+
+
+def _too_large(spec: ModelSpec) -> ProviderError:
+    return ProviderError(
+        provider=spec.provider,
+        kind=FailureKind.TOO_LARGE,
+        detail="longer than the model takes (context or tokens a minute)",
+    )
 
 
 def _describe(spec: ModelSpec, error: ProviderError) -> str:
@@ -302,7 +327,7 @@ def _fallback_reason(attempts: _Attempts) -> str | None:
         return _describe(*attempts.failures[-1])
     if attempts.resting:
         first = next(iter(attempts.resting.values()))
-        return words.model_resting(first.spec.label, gone=first.gone)
+        return words.model_resting(first.spec.label, gone=first.gone, spent=first.spent)
     return None
 
 
@@ -325,5 +350,5 @@ def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
     for spec, error in attempts.failures:
         seen[spec.key] = _describe(spec, error)
     for rest in resting:
-        seen.setdefault(rest.spec.key, words.model_resting(rest.spec.label, gone=rest.gone))
+        seen.setdefault(rest.spec.key, words.model_resting(rest.spec.label, gone=rest.gone, spent=rest.spent))
     return NoProviderAvailable(words.no_model_answered(list(seen.values()), retry_in), retry_in_s=retry_in)

@@ -1,6 +1,7 @@
 """Runtime state shared by every Lambda instance through one DynamoDB table.
 
 Items: `model#<provider>/<model id>` for model health (versioned: conditional writes),
+`budget#<provider>/<model id>#…` for free-tier budgets (atomic counters),
 `rate#person#<user>` / `rate#address#<ip>` for the last minute's chats and `tokens#<user>#<day>`
 for a person's tokens today (the limits for people).
 
@@ -17,7 +18,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -34,6 +35,8 @@ from chimera.limits.policy import (
     utc_day,
     without,
 )
+from chimera.providers.base import QuotaReport
+from chimera.providers.budget import MINUTE_S, BudgetCounts, minute_of
 from chimera.providers.health import ModelHealth
 
 logger = logging.getLogger(__name__)
@@ -286,3 +289,121 @@ class DynamoTokenLimiter:
     @staticmethod
     def _key(user_id: str, now: float) -> dict[str, Any]:
         return {"pk": {"S": f"tokens#{user_id}#{utc_day(now)}"}}
+
+
+class DynamoBudgetStore:
+    """Free-tier budgets shared by every instance.
+
+    Per model: ``budget#<model>#m#<epoch minute>`` and ``budget#<model>#d#<UTC day>`` are atomic
+    counters (ADD: turns ending together on many instances lose nothing, no version to contend
+    on), and ``budget#<model>#report`` holds the provider's latest quota facts (last writer wins:
+    the freshest report is the one that counts). Reads are one BatchGetItem for every model,
+    cached for about a second; a stale cache is answered at once and refreshed in the background,
+    so the hot path waits on the table only for a process's very first read. Budgets are advice:
+    if the table fails, the provider's own 429 still has the last word.
+    """
+
+    def __init__(
+        self, *, table_name: str, client: Any = None, clock: Callable[[], float] = time.time, cache_s: float = CACHE_S
+    ) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+        self._clock = clock
+        self._cache_s = cache_s
+        self._cache: dict[str, BudgetCounts] = {}
+        self._read_at = -math.inf  # time.monotonic() of the last read
+        self._refresh: asyncio.Task[None] | None = None
+
+    async def read(self, keys: Sequence[str]) -> dict[str, BudgetCounts]:
+        missing = any(key not in self._cache for key in keys)
+        if missing:
+            await self._load(keys)
+        elif time.monotonic() - self._read_at >= self._cache_s and self._refresh is None:
+            self._refresh = asyncio.create_task(self._load(keys), name="budget-refresh")
+            self._refresh.add_done_callback(self._refreshed)
+        return {key: self._cache.get(key) or BudgetCounts() for key in keys}
+
+    def _refreshed(self, task: asyncio.Task[None]) -> None:
+        self._refresh = None
+
+    async def _load(self, keys: Sequence[str]) -> None:
+        counts = await asyncio.to_thread(self._read, list(keys), self._clock())
+        if counts is None:  # the table failed us: keep what we had, assume unspent otherwise
+            counts = {key: self._cache.get(key) or BudgetCounts() for key in keys}
+        self._cache.update(counts)
+        self._read_at = time.monotonic()
+
+    async def spend(self, key: str, *, requests: int, tokens: int, report: QuotaReport | None) -> None:
+        now = self._clock()
+        # What this instance spent counts here at once; the table catches up on the next read.
+        self._cache[key] = (self._cache.get(key) or BudgetCounts()).plus(requests=requests, tokens=tokens, now=now)
+        if report is not None:
+            self._cache[key] = self._cache[key].reported(report, now)
+        await asyncio.to_thread(self._spend, key, requests, tokens, report, now)
+
+    def _spend(self, key: str, requests: int, tokens: int, report: QuotaReport | None, now: float) -> None:
+        minute, day = minute_of(now), utc_day(now)
+        windows = ((f"budget#{key}#m#{minute}", (minute + 2) * MINUTE_S), (f"budget#{key}#d#{day}", now + 2 * DAY_S))
+        try:
+            for pk, expires in windows:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": pk}},
+                    UpdateExpression="ADD requests :r, tokens :t SET expires_at = if_not_exists(expires_at, :e)",
+                    ExpressionAttributeValues={
+                        ":r": {"N": str(requests)},
+                        ":t": {"N": str(tokens)},
+                        ":e": {"N": str(math.ceil(expires))},
+                    },
+                )
+            if report is not None:
+                facts = BudgetCounts().reported(report, now)
+                item: dict[str, Any] = {
+                    "pk": {"S": f"budget#{key}#report"},
+                    "requests_left_until": {"N": repr(facts.requests_left_until)},
+                    "tokens_left_until": {"N": repr(facts.tokens_left_until)},
+                    "expires_at": {"N": str(math.ceil(now + DAY_S))},
+                }
+                if facts.requests_left is not None:
+                    item["requests_left"] = {"N": str(facts.requests_left)}
+                if facts.tokens_left is not None:
+                    item["tokens_left"] = {"N": str(facts.tokens_left)}
+                self._client.put_item(TableName=self._table, Item=item)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("budget table update failed", extra={"error": type(exc).__name__})
+
+    def _read(self, keys: list[str], now: float) -> dict[str, BudgetCounts] | None:
+        minute, day = minute_of(now), utc_day(now)
+        names = {key: (f"budget#{key}#m#{minute}", f"budget#{key}#d#{day}", f"budget#{key}#report") for key in keys}
+        wanted = [{"pk": {"S": pk}} for trio in names.values() for pk in trio]
+        items: dict[str, dict[str, Any]] = {}
+        try:
+            while wanted:  # BatchGetItem answers at most 100 keys and may leave some for later
+                answer = self._client.batch_get_item(RequestItems={self._table: {"Keys": wanted[:100]}})
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    if int(item.get("expires_at", {}).get("N", "0")) >= now:  # TTL deletes lazily
+                        items[item["pk"]["S"]] = item
+                wanted = wanted[100:] + answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("budget table read failed", extra={"error": type(exc).__name__})
+            return None
+
+        def number(item: dict[str, Any] | None, field: str) -> int:
+            return int(item[field]["N"]) if item and field in item else 0
+
+        counts: dict[str, BudgetCounts] = {}
+        for key, (minute_pk, day_pk, report_pk) in names.items():
+            m, d, r = items.get(minute_pk), items.get(day_pk), items.get(report_pk)
+            counts[key] = BudgetCounts(
+                minute=minute,
+                minute_requests=number(m, "requests"),
+                minute_tokens=number(m, "tokens"),
+                day=day,
+                day_requests=number(d, "requests"),
+                day_tokens=number(d, "tokens"),
+                requests_left=number(r, "requests_left") if r and "requests_left" in r else None,
+                requests_left_until=float(r["requests_left_until"]["N"]) if r else 0.0,
+                tokens_left=number(r, "tokens_left") if r and "tokens_left" in r else None,
+                tokens_left_until=float(r["tokens_left_until"]["N"]) if r else 0.0,
+            )
+        return counts

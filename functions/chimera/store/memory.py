@@ -6,10 +6,12 @@ In AWS, `chimera.store.dynamodb` shares the same state across Lambda instances.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from chimera.limits.policy import WINDOW_S, Clock, Verdict, admit, seconds_to_midnight, utc_day, without
+from chimera.providers.base import QuotaReport
+from chimera.providers.budget import BudgetCounts
 from chimera.providers.health import ModelHealth
 
 FORGET_AFTER_KEYS = 10_000  # keys a long-lived process holds before it drops the quiet ones
@@ -74,3 +76,22 @@ class MemoryTokenLimiter:
         if today != self._day:  # a new day: forget the last one
             self._day, self._used = today, {}
         self._used[user_id] = self._used.get(user_id, 0) + tokens
+
+
+class MemoryBudgetStore:
+    """Free-tier budgets spent by this process; one event loop, so every change is atomic."""
+
+    def __init__(self, *, clock: Clock = time.time) -> None:
+        self._clock = clock
+        self._counts: dict[str, BudgetCounts] = {}
+
+    async def read(self, keys: Sequence[str]) -> dict[str, BudgetCounts]:
+        return {key: self._counts.get(key) or BudgetCounts() for key in keys}
+
+    async def spend(self, key: str, *, requests: int, tokens: int, report: QuotaReport | None) -> None:
+        now = self._clock()
+        counts = (self._counts.get(key) or BudgetCounts()).plus(requests=requests, tokens=tokens, now=now)
+        self._counts[key] = counts.reported(report, now) if report is not None else counts
+
+    def clear(self) -> None:
+        self._counts.clear()
