@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from chimera.providers.base import QuotaReport
+from chimera.providers.base import FailureKind, ProviderError, QuotaReport
+from chimera.providers.bookkeeping import ModelBook
 from chimera.providers.budget import BudgetCounts, budget, minute_of
-from chimera.providers.catalogue import FreeTier
+from chimera.providers.catalogue import FreeTier, load_catalogue
+from chimera.providers.choose import Weight
+from chimera.store.memory import MemoryBudgetStore, MemoryHealthStore
 
 TIER = FreeTier(rpm=30, rpd=1000, tpm=8000, tpd=200_000)
 NOW = 1_800_000_030.0  # 30 s into a minute
@@ -58,3 +63,30 @@ def test_a_model_without_published_limits_always_fits() -> None:
 
 def test_minutes_are_epoch_minutes() -> None:
     assert minute_of(59.9) == 0 and minute_of(60.0) == 1
+
+
+def test_the_quota_facts_of_a_groq_429_spend_the_models_budget_for_every_later_turn() -> None:
+    catalogue = load_catalogue()
+    small = catalogue.spec("groq-llama-8b")
+    clock = lambda: NOW  # noqa: E731
+    book = ModelBook(
+        catalogue=catalogue,
+        providers={"groq", "gemini"},
+        health=MemoryHealthStore(),
+        budgets=MemoryBudgetStore(clock=clock),
+        clock=clock,
+    )
+    weight = Weight(input_tokens=100, output_tokens=300, demanding=False)
+    # Groq's 429 for requests a day: remaining-requests 0, resetting in 2h.
+    report = QuotaReport(remaining_requests=0, remaining_tokens=None, requests_reset_s=7200.0, tokens_reset_s=None)
+    error = ProviderError(provider="groq", kind=FailureKind.RATE_LIMITED, detail="RPD", status=429, quota=report)
+
+    async def scene() -> None:
+        book.begin(small, weight)
+        await book.failed(small, weight, error, spent=None)
+        view = (await book.views())["groq-llama-8b"]
+        assert not view.budget.fits(weight.tokens)
+        assert view.budget.wait_s(weight.tokens) == 7200.0
+        assert (await book.views())["groq-llama-70b"].budget.fits(weight.tokens), "the sibling keeps its own"
+
+    asyncio.run(scene())

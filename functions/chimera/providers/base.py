@@ -72,6 +72,7 @@ class ProviderError(Exception):
         status: int | None = None,
         retry_after_s: float | None = None,
         code: str | None = None,
+        quota: QuotaReport | None = None,
     ) -> None:
         super().__init__(f"{provider}: {kind} ({status}): {detail}")
         self.provider = provider
@@ -80,6 +81,7 @@ class ProviderError(Exception):
         self.status = status
         self.retry_after_s = retry_after_s
         self.code = code  # the provider's own error code, e.g. "model_decommissioned"
+        self.quota = quota  # the quota facts sent with the error (Groq's x-ratelimit-* on a 429)
 
     @property
     def request_fault(self) -> bool:

@@ -87,7 +87,7 @@ class ModelBook:
             now = self._clock()
             await self._health.update(spec.health_key, lambda health: after_failure(health, error, now))
         tokens = spent.input_tokens + spent.output_tokens if spent else 0
-        await self._budgets.spend(spec.health_key, requests=1, tokens=tokens, report=None)
+        await self._budgets.spend(spec.health_key, requests=1, tokens=tokens, report=error.quota)
 
     def abandon(self, spec: ModelSpec, weight: Weight) -> None:
         """The turn went away mid-answer: it no longer holds budget here (what it spent is in the

@@ -7,9 +7,13 @@ built, never at module load: a Lambda that only ever talks to Groq does not pay 
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 import httpx
@@ -169,7 +173,7 @@ def _api_error(provider: str, exc: Any) -> ProviderError:
         kind=kind,
         status=exc.code,
         detail=exc.message or status,
-        retry_after_s=_retry_delay_s(exc.details),
+        retry_after_s=retry_hint_s(exc.details, exc.message or "") if kind == FailureKind.RATE_LIMITED else None,
         code=status or None,
     )
 
@@ -183,10 +187,42 @@ def _chunk_text(chunk: genai_types.GenerateContentResponse) -> tuple[str, bool]:
     return "".join(part.text or "" for part in parts if not part.thought), any(part.thought for part in parts)
 
 
-def _retry_delay_s(details: Any) -> float | None:
-    """Gemini puts the wait in a RetryInfo detail ("retryDelay": "33s"), not in a header."""
+_RETRY_IN = re.compile(r"Please retry in (\d+(?:\.\d+)?)(ms|s)\b")
+
+
+def retry_hint_s(details: Any, message: str, *, now: float | None = None) -> float | None:
+    """How long Gemini says to wait after a 429 (RESOURCE_EXHAUSTED).
+
+    In order: a ``RetryInfo`` detail ("retryDelay": "33s"); the message's own "Please retry in
+    33.5s."; and for a per-day quota (a ``QuotaFailure`` whose quotaId says PerDay) with neither,
+    the next midnight Pacific time, when the day's quota comes back.
+    """
     error = details.get("error") if isinstance(details, dict) else None
-    for item in (error or {}).get("details") or []:
-        if isinstance(item, dict) and str(item.get("@type", "")).endswith("RetryInfo"):
-            return parse_duration_s(str(item.get("retryDelay", "")))
-    return None
+    items = [item for item in (error or {}).get("details") or [] if isinstance(item, dict)]
+    for item in items:
+        if str(item.get("@type", "")).endswith("RetryInfo"):
+            delay = parse_duration_s(str(item.get("retryDelay", "")))
+            if delay is not None:
+                return delay
+    said = _RETRY_IN.search(message)
+    if said:
+        return float(said.group(1)) / (1000 if said.group(2) == "ms" else 1)
+    per_day = any(
+        "PerDay" in str(violation.get("quotaId", ""))
+        for item in items
+        if str(item.get("@type", "")).endswith("QuotaFailure")
+        for violation in item.get("violations") or []
+        if isinstance(violation, dict)
+    )
+    return _to_pacific_midnight(time.time() if now is None else now) if per_day else None
+
+
+def _to_pacific_midnight(now: float) -> float:
+    """Seconds to the next midnight Pacific time, when Gemini's daily quotas reset."""
+    try:
+        pacific: tzinfo = ZoneInfo("America/Los_Angeles")
+    except ZoneInfoNotFoundError:  # a runtime without time zone data: standard time is near enough
+        pacific = timezone(timedelta(hours=-8))
+    local = datetime.fromtimestamp(now, pacific)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), pacific)
+    return midnight.timestamp() - now

@@ -152,6 +152,7 @@ def _status_error(exc: groq.APIStatusError) -> ProviderError:
         detail=exc.message,
         retry_after_s=parse_retry_after(headers),
         code=code,
+        quota=parse_quota_headers(headers),
     )
 
 
