@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import (
@@ -21,6 +22,7 @@ from tests.e2e.helpers import (
     send,
     wait_until_held,
 )
+from tests.e2e.test_model_picker import RECORD_STATUS
 
 pytestmark = pytest.mark.e2e
 
@@ -146,3 +148,22 @@ def test_page_fits_a_phone_screen(page: Page) -> None:
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert scroll_width <= client_width, "the page scrolls sideways on a phone"
+
+
+def test_an_answer_broken_mid_stream_is_continued_by_another_model_as_one_answer(
+    page: Page, simulator: ProviderSimulator
+) -> None:
+    expect(page.get_by_text("Simulated providers")).to_be_visible()
+    page.evaluate(RECORD_STATUS)
+    # Given Groq will cut its answer after five pieces
+    simulator.state.script("groq", Scenario(drop_after=5))
+
+    # When the person asks
+    send(page, "Tell me about fallbacks")
+
+    # Then they read one answer, every word once: Gemini carried on where Groq stopped
+    meta = answers(page).locator(".message__meta")
+    expect(meta).to_contain_text("gemini-flash", timeout=ANSWER_TIMEOUT_MS)
+    expect(answers(page).locator(".message__text")).to_have_text(simulated_answer("Tell me about fallbacks"))
+    statuses: list[str] = page.evaluate("window.statusTexts")
+    assert any(s.startswith("Continuing with Gemini Flash: Groq fast is unavailable") for s in statuses), statuses

@@ -15,11 +15,12 @@ import httpx
 import psycopg
 import pytest
 from chimera.api.routes_chat import VIEWER_IP_HEADER
-from chimera.dev.simulator import ProviderSimulator
+from chimera.dev.simulator import ProviderSimulator, Scenario
 from pydantic import SecretStr
 
 from tests.conftest import LOCAL_USER, bearer, make_settings
 from tests.support.servers import AppServer
+from tests.support.sse import iter_events
 
 SOMEONE_ELSE = "00000000-0000-4000-8000-0000000000cc"
 A_THIRD = "00000000-0000-4000-8000-0000000000dd"
@@ -83,6 +84,33 @@ def test_a_request_refused_for_another_reason_spends_nothing(start_app: StartApp
 
     assert [client.post("/api/chat", json={"message": f"m{n}"}).status_code for n in range(3)] == [200, 200, 429]
     assert user_messages(db) == ["m0", "m1"]
+
+
+def test_a_message_refused_because_the_conversation_is_still_answering_spends_nothing(
+    start_app: StartApp, db: psycopg.Connection, simulator: ProviderSimulator
+) -> None:
+    client = start_app(chat_rate_limit_per_minute=3)
+    simulator.state.script("groq", Scenario(tokens=8, token_delay_s=0.25))  # about 2 s of answer
+    with client.stream("POST", "/api/chat", json={"message": "first"}) as slow:  # chat 1 of 3
+        events = iter_events(slow)
+        conversation = ""
+        for received in events:
+            if received.event["type"] == "data-conversation":
+                conversation = received.event["data"]["conversationId"]
+            if received.event["type"] == "text-delta":  # answering now: three refusals with 409
+                busy = [
+                    client.post("/api/chat", json={"message": "again", "conversationId": conversation}).status_code
+                    for _ in range(3)
+                ]
+                break
+        for _ in events:
+            pass
+    assert busy == [409, 409, 409]
+
+    # The three refusals took none of the minute's places: two more chats go through, then 429.
+    statuses = [client.post("/api/chat", json={"message": f"m{n}"}).status_code for n in range(3)]
+    assert statuses == [200, 200, 429]
+    assert user_messages(db) == ["first", "m0", "m1"]
 
 
 def test_everyone_from_one_address_shares_its_limit(start_app: StartApp, db: psycopg.Connection) -> None:
