@@ -47,9 +47,10 @@ format:
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-bench:              ## benchmarks: chat TTFT and chats/s under load; history and usage latency at 10k messages
+bench:              ## benchmarks: chat TTFT and chats/s under load; history and usage latency at 10k messages; routing's cost per turn
 	$(UV) run --frozen python -m tests.bench.chat_load --concurrency 1 10 100 --requests 400
 	$(UV) run --frozen python -m tests.bench.history_load --requests 300
+	$(UV) run --frozen python -m tests.bench.routing --iterations 20000
 
 layer:              ## the Lambda dependency layer in layers/build (arm64, from uv.lock, no Docker)
 	$(UV) run --frozen python -m layers.build_layer
