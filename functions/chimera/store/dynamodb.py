@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_S = 1.0
 KEEP_S = 86_400  # rows expire (DynamoDB TTL) a day after their cooldown
-UPDATE_ATTEMPTS = 5  # conditional writes before giving up on a contended item (health is advice)
+UPDATE_ATTEMPTS = 10  # conditional writes before giving up on a contended item (health is advice)
 LIMIT_ATTEMPTS = 20  # a network's window is contended by its people's chats; then fail open
 
 
@@ -52,15 +52,24 @@ class DynamoHealthStore:
     conditional write on the version it was computed from, re-read and re-applied on a conflict, so
     two instances that record failures at once lose neither."""
 
-    def __init__(self, *, table_name: str, client: Any = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        table_name: str,
+        client: Any = None,
+        clock: Callable[[], float] = time.time,
+        cache_s: float | None = None,
+    ) -> None:
         self._table = table_name
         self._client = client or boto3.client("dynamodb")
         self._clock = clock
+        self._cache_s = cache_s  # None: the module's CACHE_S, looked up on each read
         self._cache: dict[str, tuple[float, ModelHealth]] = {}
 
     async def get(self, key: str) -> ModelHealth:
         cached = self._cache.get(key)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_S:
+        cache_s = CACHE_S if self._cache_s is None else self._cache_s
+        if cached is not None and time.monotonic() - cached[0] < cache_s:
             return cached[1]
         health = await asyncio.to_thread(self._read, key)
         if health is None:  # the table failed us: keep what we had, or assume healthy
@@ -82,7 +91,9 @@ class DynamoHealthStore:
         self._cache[health.key] = (time.monotonic(), health)
 
     def _update(self, key: str, change: Callable[[ModelHealth], ModelHealth]) -> ModelHealth | None:
-        for _ in range(UPDATE_ATTEMPTS):
+        for attempt in range(UPDATE_ATTEMPTS):
+            if attempt:  # after a conflict: a short random pause, so contenders do not collide again in step
+                _back_off(min(attempt - 1, 5))
             current = self._read(key, consistent=True)
             if current is None:
                 return None
@@ -296,8 +307,9 @@ class DynamoBudgetStore:
 
     Per model: ``budget#<model>#m#<epoch minute>`` and ``budget#<model>#d#<UTC day>`` are atomic
     counters (ADD: turns ending together on many instances lose nothing, no version to contend
-    on), and ``budget#<model>#report`` holds the provider's latest quota facts (last writer wins:
-    the freshest report is the one that counts). Reads are one BatchGetItem for every model,
+    on), and ``budget#<model>#report`` holds the provider's latest quota facts (last writer wins,
+    fact by fact: a report that lacks one keeps the one stored). Reads are one BatchGetItem for
+    every model (paged by 100 keys; keys DynamoDB leaves unprocessed are asked again a few times),
     cached for about a second; a stale cache is answered at once and refreshed in the background,
     so the hot path waits on the table only for a process's very first read. Budgets are advice:
     if the table fails, the provider's own 429 still has the last word.
@@ -357,53 +369,83 @@ class DynamoBudgetStore:
                     },
                 )
             if report is not None:
-                facts = BudgetCounts().reported(report, now)
-                item: dict[str, Any] = {
-                    "pk": {"S": f"budget#{key}#report"},
-                    "requests_left_until": {"N": repr(facts.requests_left_until)},
-                    "tokens_left_until": {"N": repr(facts.tokens_left_until)},
-                    "expires_at": {"N": str(math.ceil(now + DAY_S))},
-                }
-                if facts.requests_left is not None:
-                    item["requests_left"] = {"N": str(facts.requests_left)}
-                if facts.tokens_left is not None:
-                    item["tokens_left"] = {"N": str(facts.tokens_left)}
-                self._client.put_item(TableName=self._table, Item=item)
+                self._report(key, report, now)
         except (BotoCoreError, ClientError) as exc:
             logger.warning("budget table update failed", extra={"error": type(exc).__name__})
+
+    def _report(self, key: str, report: QuotaReport, now: float) -> None:
+        """Set only the facts this report carries: a report of tokens alone (one header missing) must
+        not erase the requests fact another turn stored, as it does not in ``BudgetCounts.reported``."""
+        facts = BudgetCounts().reported(report, now)
+        fields: dict[str, str] = {"expires_at": str(math.ceil(now + DAY_S))}
+        if report.remaining_requests is not None:
+            fields |= {
+                "requests_left": str(facts.requests_left),
+                "requests_left_until": repr(facts.requests_left_until),
+            }
+        if report.remaining_tokens is not None:
+            fields |= {"tokens_left": str(facts.tokens_left), "tokens_left_until": repr(facts.tokens_left_until)}
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"budget#{key}#report"}},
+            UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in fields),
+            ExpressionAttributeValues={f":{name}": {"N": value} for name, value in fields.items()},
+        )
 
     def _read(self, keys: list[str], now: float) -> dict[str, BudgetCounts] | None:
         minute, day = minute_of(now), utc_day(now)
         names = {key: (f"budget#{key}#m#{minute}", f"budget#{key}#d#{day}", f"budget#{key}#report") for key in keys}
-        wanted = [{"pk": {"S": pk}} for trio in names.values() for pk in trio]
+        items = self._items([pk for trio in names.values() for pk in trio], now)
+        if items is None:
+            return None
+
+        def whole(item: dict[str, Any], name: str) -> int | None:
+            return int(item[name]["N"]) if name in item else None
+
+        def moment(item: dict[str, Any], name: str) -> float:
+            return float(item[name]["N"]) if name in item else 0.0
+
+        counts: dict[str, BudgetCounts] = {}
+        for key, (minute_pk, day_pk, report_pk) in names.items():
+            # A missing item counts nothing, and a report may carry one fact only.
+            m, d, r = items.get(minute_pk, {}), items.get(day_pk, {}), items.get(report_pk, {})
+            counts[key] = BudgetCounts(
+                minute=minute,
+                minute_requests=whole(m, "requests") or 0,
+                minute_tokens=whole(m, "tokens") or 0,
+                day=day,
+                day_requests=whole(d, "requests") or 0,
+                day_tokens=whole(d, "tokens") or 0,
+                requests_left=whole(r, "requests_left"),
+                requests_left_until=moment(r, "requests_left_until"),
+                tokens_left=whole(r, "tokens_left"),
+                tokens_left_until=moment(r, "tokens_left_until"),
+            )
+        return counts
+
+    def _items(self, pks: list[str], now: float) -> dict[str, dict[str, Any]] | None:
+        """The live items of ``pks`` by key, one BatchGetItem per 100 keys; None if the table failed us.
+
+        DynamoDB may leave keys unprocessed (throttling, 16 MB answers): they are asked again after a
+        short random pause, a bounded number of times, so a throttled table cannot hold a turn."""
+        wanted = [{"pk": {"S": pk}} for pk in pks]
         items: dict[str, dict[str, Any]] = {}
+        left_over = 0
         try:
-            while wanted:  # BatchGetItem answers at most 100 keys and may leave some for later
+            while wanted:
                 answer = self._client.batch_get_item(RequestItems={self._table: {"Keys": wanted[:100]}})
                 for item in answer.get("Responses", {}).get(self._table, []):
                     if int(item.get("expires_at", {}).get("N", "0")) >= now:  # TTL deletes lazily
                         items[item["pk"]["S"]] = item
-                wanted = wanted[100:] + answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                unprocessed = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                wanted = wanted[100:] + unprocessed
+                if unprocessed:
+                    left_over += 1
+                    if left_over == UPDATE_ATTEMPTS:
+                        logger.warning("budget table read kept leaving keys unprocessed")
+                        return None
+                    _back_off(min(left_over, 5))
         except (BotoCoreError, ClientError) as exc:
             logger.warning("budget table read failed", extra={"error": type(exc).__name__})
             return None
-
-        def number(item: dict[str, Any] | None, field: str) -> int:
-            return int(item[field]["N"]) if item and field in item else 0
-
-        counts: dict[str, BudgetCounts] = {}
-        for key, (minute_pk, day_pk, report_pk) in names.items():
-            m, d, r = items.get(minute_pk), items.get(day_pk), items.get(report_pk)
-            counts[key] = BudgetCounts(
-                minute=minute,
-                minute_requests=number(m, "requests"),
-                minute_tokens=number(m, "tokens"),
-                day=day,
-                day_requests=number(d, "requests"),
-                day_tokens=number(d, "tokens"),
-                requests_left=number(r, "requests_left") if r and "requests_left" in r else None,
-                requests_left_until=float(r["requests_left_until"]["N"]) if r else 0.0,
-                tokens_left=number(r, "tokens_left") if r and "tokens_left" in r else None,
-                tokens_left_until=float(r["tokens_left_until"]["N"]) if r else 0.0,
-            )
-        return counts
+        return items
