@@ -6,7 +6,7 @@ const NEAR_BOTTOM_PX = 48;
 /**
  * The facts shown under an answer, from the stream's data-model and data-usage parts.
  * @returns {{model?, provider?, simulated?, fallbackReason?, tokens?, durationMs?, ttftMs?,
- *   inputTokens?, outputTokens?, costCents?, partial?: boolean}}
+ *   inputTokens?, outputTokens?, costCents?, unfinished?: string}}
  */
 export function liveFacts(model, usage) {
   const facts = { ...model };
@@ -16,14 +16,18 @@ export function liveFacts(model, usage) {
   return facts;
 }
 
-/** The same facts from a saved assistant message's metadata. */
-export function storedFacts(metadata) {
-  if (!metadata) return {};
+const UNFINISHED = { stopped: "Stopped.", failed: "Incomplete answer.", interrupted: "Interrupted before it finished." };
+
+/** The same facts from a saved assistant message: its metadata (the same names the stream uses;
+ * answers saved before that used `duration`, `ttft` and status "partial") and its status. */
+export function storedFacts(message) {
+  const metadata = message.metadata || {};
+  const status = message.status === "complete" && metadata.status === "partial" ? "failed" : message.status;
   return {
     ...metadata,
-    durationMs: metadata.duration,
-    ttftMs: metadata.ttft,
-    partial: metadata.status === "partial",
+    durationMs: metadata.durationMs ?? metadata.duration,
+    ttftMs: metadata.ttftMs ?? metadata.ttft,
+    unfinished: UNFINISHED[status],
   };
 }
 
@@ -128,7 +132,7 @@ export class ChatView {
   showConversation(conversation) {
     this.clearConversation();
     for (const message of conversation.messages) {
-      if (message.role === "assistant") this.addSavedAnswer(message.content, storedFacts(message.metadata));
+      if (message.role === "assistant") this.addSavedAnswer(message.content, storedFacts(message));
       else if (message.role === "user") this.addMessage("user", message.content);
     }
     this.setConversation(conversation.id, conversation.title);
@@ -139,7 +143,7 @@ export class ChatView {
     const { article, textEl } = this.addMessage("assistant", text);
     const answer = new AssistantMessage(this, article, textEl);
     answer.addNote(formatMeta(facts), "message__meta", metaTooltip(facts));
-    if (facts.partial) answer.interrupt("Incomplete answer.");
+    if (facts.unfinished) answer.interrupt(facts.unfinished);
   }
 
   addMessage(role, text) {

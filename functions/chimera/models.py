@@ -110,6 +110,9 @@ class MessagePublic(PublicModel):
     content: str
     metadata: dict[str, Any] | None
     created_at: datetime
+    # An answer's state: streaming (being generated: resume it with GET /api/chat/{id}/stream),
+    # complete, stopped, failed (part-way), interrupted (its generator died), replaced (regenerated).
+    status: Literal["streaming", "complete", "stopped", "failed", "interrupted", "replaced"] = "complete"
 
 
 class ConversationDetail(PublicModel):

@@ -138,7 +138,7 @@ class ChatParts:
         router = Router(providers=providers, health=health, budgets=budgets, settings=settings, catalogue=catalogue)
         background = BackgroundWrites()
         limits = build_limits(settings)
-        store = MeteredChatStore(pool, tokens=limits.tokens)
+        store = MeteredChatStore(pool, tokens=limits.tokens, stale_after_s=settings.answer_stale_after_s)
         service = ChatService(store=store, router=router, settings=settings, background=background)
         return cls(
             settings=settings,
@@ -153,6 +153,7 @@ class ChatParts:
         )
 
     async def close(self) -> None:
+        await self.service.close()
         await self.background.drain()
         for provider in self.providers.values():
             await provider.aclose()

@@ -57,6 +57,14 @@ class CoreSettings(BaseSettings):
     chimera_secret_ids: Annotated[list[str], NoDecode] = []
     # Emit CloudWatch metrics (EMF on stdout).
     chimera_emit_metrics: bool = False
+    # An answer being generated is written to Postgres this often; one not written for a few
+    # intervals (``answer_stale_after_s``) is read as interrupted. History reads it too.
+    chat_flush_interval_s: float = Field(default=1.0, gt=0, le=10)
+
+    @property
+    def answer_stale_after_s(self) -> float:
+        """A streaming answer not flushed for this long is read as interrupted (its process died)."""
+        return max(10.0, 5 * self.chat_flush_interval_s)
 
     @field_validator("chimera_cors_origins", "chimera_secret_ids", mode="before")
     @classmethod

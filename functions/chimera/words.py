@@ -77,6 +77,11 @@ def no_model_answered(reasons: list[str], retry_in_s: float | None) -> str:
 
 # --- A turn that broke on our side (chimera.chat.service) ----------------------------------------
 
+NO_ANSWER = "No AI model could answer this message. Please send it again in a moment."
+ANSWER_INTERRUPTED = (
+    "This answer was interrupted before it finished; what it had said so far is kept. Please send "
+    "your message again for a complete answer."
+)
 NOT_SAVED = "Your conversation could not be saved: the database is not reachable. Please try again."
 WENT_WRONG = "Something went wrong on our side while answering. Please try again."
 NO_PROVIDER = "No AI provider is configured on this server. Please ask whoever runs it to add a provider key."

@@ -101,11 +101,16 @@ COMMON = {
     "malformed-after-5": MALFORMED_MID,
     "stall-before-first-token": STALL_BEFORE,
     "stall-after-first-token": STALL_AFTER,
-    "400-too-long": TOO_LONG_CONTEXT,
     "decommissioned": RETIRED,
 }
+# Too long for Gemini's 1M-token window is too long for every smaller model (the router does not
+# ask them): that case ends in one error, in the matrix of faults everywhere.
 ONLY: dict[Provider, dict[str, Fault]] = {
-    "groq": {"429-groq-headers": RATE_LIMITED_GROQ_HEADERS, "413-too-large": TOO_LARGE_TPM},
+    "groq": {
+        "429-groq-headers": RATE_LIMITED_GROQ_HEADERS,
+        "413-too-large": TOO_LARGE_TPM,
+        "400-too-long": TOO_LONG_CONTEXT,
+    },
     "gemini": {"429-no-retry-info": RATE_LIMITED_NO_RETRY_INFO},
 }
 OWN_TROUBLE = {"rate_limited", "model_gone"}  # the model's own: Groq's other model may answer

@@ -116,7 +116,8 @@ def test_reading_a_conversation_gives_messages_in_order_with_metadata(
     assert [(m["role"], m["content"][:6]) for m in detail["messages"]][::2] == [("user", "first"), ("user", "second")]
     answer = detail["messages"][1]
     assert answer["metadata"]["provider"] == "groq" and answer["metadata"]["status"] == "complete"
-    assert set(answer["metadata"]) >= {"model", "provider", "tokens", "duration", "ttft"}
+    assert set(answer["metadata"]) >= {"model", "provider", "tokens", "durationMs", "ttftMs"}
+    assert answer["status"] == "complete"
 
 
 def test_rename_and_delete(people: tuple[httpx.Client, httpx.Client], db: psycopg.Connection) -> None:

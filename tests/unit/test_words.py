@@ -70,6 +70,8 @@ def test_a_missing_value_is_put_in_the_secret_that_owns_it_or_the_environment() 
 # a number can be 1, so "1 seconds" would show).
 SENTENCES: dict[str, list[str]] = {
     "NOT_SAVED": [words.NOT_SAVED],
+    "ANSWER_INTERRUPTED": [words.ANSWER_INTERRUPTED],
+    "NO_ANSWER": [words.NO_ANSWER],
     "WENT_WRONG": [words.WENT_WRONG],
     "NO_PROVIDER": [words.NO_PROVIDER],
     "STILL_ANSWERING": [words.STILL_ANSWERING],

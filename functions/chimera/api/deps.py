@@ -31,7 +31,7 @@ ChatDep = Annotated[ChatParts, Depends(get_chat)]
 
 
 async def get_history_store(runtime: RuntimeDep) -> PostgresHistoryStore:
-    return PostgresHistoryStore(runtime.pool)
+    return PostgresHistoryStore(runtime.pool, stale_after_s=runtime.settings.answer_stale_after_s)
 
 
 HistoryStoreDep = Annotated[PostgresHistoryStore, Depends(get_history_store)]

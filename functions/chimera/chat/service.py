@@ -1,30 +1,31 @@
-"""One chat turn, from a validated request to a stream of SSE bytes and rows in Postgres.
+"""One chat turn, read top-down: prepare it (context, title, prompt), start its answer as a task of
+its own (``Generation``), stream that answer to whoever follows it, stop it, resume it.
 
-The first token never waits for the database: the person's message is saved by a task that runs
-alongside the model call, and the answer is saved when it ends, whole or partial.
+The first token never waits for the database: the turn's rows are written by a task that runs
+alongside the model call; the answer's text is flushed about once a second (``progress``) and
+recorded when it ends, whole, stopped or failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Protocol
 
 from chimera import observability, words
 from chimera.chat import sse
+from chimera.chat.answer import Answer
 from chimera.chat.background import BackgroundWrites
-from chimera.errors import StoreUnavailable
+from chimera.chat.generation import Ended, Generation, ModelFacts
+from chimera.chat.progress import ProgressFlusher
 from chimera.models import ChatRequest, ConversationContext, Principal, StoredMessage, UsageRecord
-from chimera.providers.base import PromptMessage, TextDelta, Usage
-from chimera.providers.catalogue import ModelSpec
-from chimera.providers.router import ModelStarted, NoProviderAvailable, Router, RouterEvent, Spent
+from chimera.providers.base import PromptMessage
+from chimera.providers.router import Router
 from chimera.settings import ChatSettings
-from chimera.text import storable
+from chimera.store.chat_store import AnswerRow
 
 logger = logging.getLogger(__name__)
 
@@ -38,23 +39,42 @@ class ChatStore(Protocol):
         self, *, principal: Principal, conversation_id: str, turn_id: str, limit: int
     ) -> ConversationContext: ...
 
-    async def release_turn(self, *, principal: Principal, conversation_id: str, turn_id: str) -> None: ...
-
-    async def save_user_message(
-        self, *, principal: Principal, conversation_id: str, message_id: str, content: str, new_title: str | None
+    async def release_turn(
+        self, *, principal: Principal, conversation_id: str, turn_id: str, answer_id: str | None = None
     ) -> None: ...
 
-    async def save_assistant_message(
+    async def begin_turn(
+        self,
+        *,
+        principal: Principal,
+        conversation_id: str,
+        new_title: str | None,
+        question_id: str,
+        question: str | None,
+        answer_id: str,
+        metadata: dict[str, Any],
+    ) -> None: ...
+
+    async def finish_answer(
         self,
         *,
         principal: Principal,
         conversation_id: str,
         message_id: str,
         content: str,
+        status: str,
         metadata: dict[str, Any],
         usage: list[UsageRecord],
         turn_id: str,
     ) -> None: ...
+
+    async def flush_progress(self, progress: list[tuple[str, str]]) -> set[str]: ...
+
+    async def request_stop(self, *, principal: Principal, conversation_id: str) -> str | None: ...
+
+    async def live_answer(self, *, principal: Principal, conversation_id: str) -> AnswerRow | None: ...
+
+    async def answer(self, *, principal: Principal, message_id: str) -> AnswerRow | None: ...
 
 
 def title_from(message: str) -> str:
@@ -63,26 +83,6 @@ def title_from(message: str) -> str:
         return line
     cut = line[:TITLE_CHARS].rsplit(" ", 1)[0] or line[:TITLE_CHARS]
     return cut + "…"
-
-
-@dataclass
-class _Answer:
-    """What has been streamed so far, and by whom."""
-
-    started: float = field(default_factory=time.monotonic)
-    model: ModelSpec | None = None
-    fallback_reason: str | None = None
-    parts: list[str] = field(default_factory=list)
-    ttft_ms: int | None = None
-    spent: list[Spent] = field(default_factory=list)  # per model that answered, whole or in part
-    unreported: int = 0  # pieces the answering model sent that no ``Spent`` covers yet
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    def elapsed_ms(self) -> int:
-        return round((time.monotonic() - self.started) * 1000)
 
 
 @dataclass
@@ -105,6 +105,8 @@ class ChatService:
         self._router = router
         self._settings = settings
         self._background = background
+        self._flusher = ProgressFlusher(store, interval_s=settings.chat_flush_interval_s)
+        self._live: dict[str, Generation] = {}  # answers being generated here, by conversation
 
     async def prepare(self, *, principal: Principal, request: ChatRequest) -> Turn:
         """Everything that must be known before the stream starts, and the conversation taken for it.
@@ -135,197 +137,169 @@ class ChatService:
             user_message_id=turn_id,
         )
 
-    async def stream(self, turn: Turn) -> AsyncGenerator[bytes]:
-        answer = _Answer()
-        user_saved = self._background.spawn(
-            self._store.save_user_message(
+    def start(self, turn: Turn) -> Generation:
+        """Start generating the turn's answer as a task of its own, and return it to follow."""
+        answer = Answer(
+            message_id=turn.assistant_message_id,
+            reply_to=turn.user_message_id,
+            simulated=self._settings.chimera_simulated_providers,
+            prompt=turn.prompt,
+        )
+        # The rows are written alongside the model call: the first token never waits for them.
+        begun = self._background.spawn(
+            self._store.begin_turn(
                 principal=turn.principal,
                 conversation_id=turn.conversation_id,
-                message_id=turn.user_message_id,
-                content=turn.request.message,
                 new_title=turn.title if turn.is_new else None,
+                question_id=turn.user_message_id,
+                question=turn.request.message,
+                answer_id=turn.assistant_message_id,
+                metadata=answer.facts(),
             ),
-            name="save-user-message",
+            name="begin-turn",
         )
-        ended = False
+        generation = Generation(
+            answer=answer,
+            conversation_id=turn.conversation_id,
+            title=turn.title,
+            events=self._router.stream(choice=turn.request.model, messages=turn.prompt),
+            begun=begun,
+            record=lambda answer: self._record(turn, answer),
+            release=lambda: self._release(turn),
+        )
+        self._live[turn.conversation_id] = generation
+        self._flusher.track(generation, begun)
+        self._background.spawn(self._generate(generation), name="generate-answer")
+        return generation
+
+    async def _generate(self, generation: Generation) -> None:
         try:
-            yield sse.start(turn.assistant_message_id)
-            conversation = {"conversationId": turn.conversation_id, "title": turn.title}
-            yield sse.data("conversation", conversation)
-            events = self._router.stream(choice=turn.request.model, messages=turn.prompt)
-            async for item in self._with_heartbeats(events):
-                if item is None:
-                    yield sse.HEARTBEAT
-                elif isinstance(item, TextDelta):
-                    if answer.ttft_ms is None:
-                        answer.ttft_ms = answer.elapsed_ms()
-                    text = storable(item.text)  # what is shown is exactly what is saved
-                    answer.parts.append(text)
-                    answer.unreported += 1
-                    yield sse.text_delta(TEXT_PART, text)
-                elif isinstance(item, ModelStarted):
-                    first = answer.model is None
-                    answer.model, answer.fallback_reason = item.model, item.fallback_reason
-                    yield sse.data("model", self._model_facts(answer) | {"continues": item.continues})
-                    if first:  # one text part for the whole answer: a fallback model continues it
-                        yield sse.text_start(TEXT_PART)
-                elif isinstance(item, Spent):
-                    answer.spent.append(item)
-                    answer.unreported = 0
-            yield sse.text_end(TEXT_PART)
-            ended = True
-            # The save is a task of its own: a person who leaves now does not cancel it.
-            saved = self._background.spawn(self._save_complete(turn, answer, user_saved), name="save-answer")
-            facts = await asyncio.shield(saved)
-            yield sse.data("usage", facts)
-            yield sse.finish()
-            self._record(answer, tokens=facts["inputTokens"] + facts["outputTokens"], failed=False)
-        except NoProviderAvailable as exc:
-            ended = True
-            self._record(answer, tokens=0, failed=True)
-            await self._settle(user_saved)
-            await self._release(turn)  # before the person reads the error, the conversation is free
-            if exc.retry_in_s is not None:
-                yield sse.data("retry", {"afterSeconds": max(1, round(exc.retry_in_s))})
-            yield sse.error(exc.message)
-        except StoreUnavailable:
-            ended = True
-            await self._release(turn)
-            yield sse.error(words.NOT_SAVED)
-        except Exception:
-            ended = True
-            logger.exception("chat turn failed")
-            await self._settle(user_saved)
-            await self._release(turn)
-            yield sse.error(words.WENT_WRONG)
+            await generation.run()
         finally:
-            if not ended:  # the person went away mid-answer: keep what they saw
-                self._background.spawn(self._save_partial(turn, answer, user_saved), name="save-partial-answer")
+            self._flusher.untrack(generation)
+            if self._live.get(generation.conversation_id) is generation:
+                del self._live[generation.conversation_id]
+
+    async def stream(self, generation: Generation) -> AsyncGenerator[bytes]:
+        """The answer as the AI SDK UI message stream, from its first event, whoever asks."""
+        yield sse.start(generation.answer.message_id)
+        yield sse.data("conversation", {"conversationId": generation.conversation_id, "title": generation.title})
+        text_started = False
+        async for event in generation.follow(self._settings.sse_heartbeat_s):
+            if event is None:
+                yield sse.HEARTBEAT
+            elif isinstance(event, str):
+                yield sse.text_delta(TEXT_PART, event)
+            elif isinstance(event, ModelFacts):
+                yield sse.data("model", event.facts)
+                if not text_started:  # one text part for the whole answer: a fallback model continues it
+                    text_started = True
+                    yield sse.text_start(TEXT_PART)
+            else:
+                for chunk in _ending(event, text_started):
+                    yield chunk
         yield sse.DONE
 
-    @staticmethod
-    def _record(answer: _Answer, *, tokens: int, failed: bool) -> None:
-        provider = answer.model.provider if answer.model else None
-        fallback = answer.fallback_reason is not None
-        observability.record_turn(
-            provider=provider, ttft_ms=answer.ttft_ms, tokens=tokens, fallback=fallback, failed=failed
-        )
+    async def stop(self, *, principal: Principal, conversation_id: str) -> bool:
+        """Stop the conversation's answer, wherever it is being generated; False if none was.
+        Raises ``ConversationNotFound`` for someone else's conversation."""
+        stopping = await self._store.request_stop(principal=principal, conversation_id=conversation_id)
+        generation = self._live.get(conversation_id)
+        if generation is not None and not generation.ended:
+            generation.stop()  # here: at once; on another instance, at its next progress flush
+            return True
+        return stopping is not None
 
-    async def _settle(self, user_saved: asyncio.Task[None]) -> None:
-        """Wait for the person's message to be saved; its failure is logged by the task itself."""
-        await asyncio.wait([user_saved])
+    async def resume(self, *, principal: Principal, conversation_id: str) -> AsyncGenerator[bytes] | None:
+        """The answer being generated in the conversation, from its start; None when there is none.
+        Raises ``ConversationNotFound`` for someone else's conversation."""
+        row = await self._store.live_answer(principal=principal, conversation_id=conversation_id)
+        generation = self._live.get(conversation_id)
+        if generation is not None and not generation.ended:
+            return self.stream(generation)  # generated here: follow it exactly
+        if row is None:
+            return None
+        return self._follow_row(principal, conversation_id, row)
 
-    async def _with_heartbeats(self, events: AsyncGenerator[RouterEvent]) -> AsyncGenerator[RouterEvent | None]:
-        """The router's events, and ``None`` after each heartbeat interval in which none came.
-
-        Retries, fallbacks, a model reasoning or a stall after some text can keep a stream silent
-        for tens of seconds; a comment line now and then keeps proxies (CloudFront's 60 s read
-        timeout) from cutting it, before the first word and after it alike.
-        """
-        pending: asyncio.Future[RouterEvent] | None = None
-        try:
-            while True:
-                pending = pending or asyncio.ensure_future(anext(events))
-                done, _ = await asyncio.wait({pending}, timeout=self._settings.sse_heartbeat_s)
-                if not done:
-                    yield None
-                    continue
-                finished, pending = pending, None
-                try:
-                    item = finished.result()
-                except StopAsyncIteration:
-                    return
-                yield item
-        finally:
-            if pending is not None:
-                pending.cancel()
-                await asyncio.wait({pending})
-            await events.aclose()
-
-    async def _save_complete(self, turn: Turn, answer: _Answer, user_saved: asyncio.Task[None]) -> dict[str, Any]:
-        await user_saved
-        return await self._save_answer(turn, answer, status="complete")
-
-    async def _save_partial(self, turn: Turn, answer: _Answer, user_saved: asyncio.Task[None]) -> None:
-        await user_saved
-        if answer.text:
-            await self._save_answer(turn, answer, status="partial")  # ends the turn too
+    async def _follow_row(self, principal: Principal, conversation_id: str, row: AnswerRow) -> AsyncGenerator[bytes]:
+        """An answer generated on another instance, followed through its row: what is saved so far,
+        then each progress flush, until it ends. Postgres is the log."""
+        yield sse.start(row.id)
+        yield sse.data("conversation", {"conversationId": conversation_id})
+        yield sse.text_start(TEXT_PART)
+        sent, quiet_s = 0, 0.0
+        while True:
+            if len(row.content) > sent:
+                yield sse.text_delta(TEXT_PART, row.content[sent:])
+                sent, quiet_s = len(row.content), 0.0
+            if row.status != "streaming":
+                break
+            await asyncio.sleep(self._settings.chat_flush_interval_s)
+            quiet_s += self._settings.chat_flush_interval_s
+            if quiet_s >= self._settings.sse_heartbeat_s:
+                yield sse.HEARTBEAT
+                quiet_s = 0.0
+            latest = await self._store.answer(principal=principal, message_id=row.id)
+            if latest is None:  # no model could answer: the empty answer was removed
+                yield sse.text_end(TEXT_PART)
+                yield sse.error(words.NO_ANSWER)
+                yield sse.DONE
+                return
+            row = latest
+        yield sse.text_end(TEXT_PART)
+        if row.metadata and row.status in ("complete", "stopped", "failed"):
+            yield sse.data("usage", row.metadata)
+        if row.status == "interrupted":
+            yield sse.error(words.ANSWER_INTERRUPTED)
         else:
-            await self._store.release_turn(
-                principal=turn.principal, conversation_id=turn.conversation_id, turn_id=turn.user_message_id
-            )
+            yield sse.finish()
+        yield sse.DONE
 
-    async def _release(self, turn: Turn) -> None:
-        """End a turn that has no answer to save, before the stream ends: a task of its own (a person
-        who leaves does not cancel it), awaited so the next message never finds the conversation busy.
-        If the database is down the lease simply runs out."""
-        release = self._store.release_turn(
-            principal=turn.principal, conversation_id=turn.conversation_id, turn_id=turn.user_message_id
-        )
-        task = self._background.spawn(release, name="release-turn")
-        await asyncio.wait([asyncio.shield(task)])  # its failure is logged by the task itself
-
-    async def _save_answer(self, turn: Turn, answer: _Answer, *, status: str) -> dict[str, Any]:
-        usage = self._usage_records(turn, answer)
-        input_tokens = sum(u.input_tokens for u in usage)
-        output_tokens = sum(u.output_tokens for u in usage)
-        cost_cents = float(sum((u.cost_cents for u in usage), Decimal(0)))
-        facts = self._model_facts(answer) | {
-            "tokens": input_tokens + output_tokens,
-            "inputTokens": input_tokens,
-            "outputTokens": output_tokens,
-            "costCents": cost_cents,
-            "duration": answer.elapsed_ms(),
-            "ttft": answer.ttft_ms,
-            "status": status,
-            "replyTo": turn.user_message_id,  # the question this answers
-            "models": [s.model.key for s in answer.spent],  # more than one: a fallback continued it
-        }
-        await self._store.save_assistant_message(
+    async def _record(self, turn: Turn, answer: Answer) -> dict[str, Any]:
+        facts = answer.facts()
+        await self._store.finish_answer(
             principal=turn.principal,
             conversation_id=turn.conversation_id,
-            message_id=turn.assistant_message_id,
+            message_id=answer.message_id,
             content=answer.text,
+            status=answer.status,
             metadata=facts,
-            usage=usage,
+            usage=answer.usage(),
             turn_id=turn.user_message_id,
         )
-        return {
-            "inputTokens": input_tokens,
-            "outputTokens": output_tokens,
-            "costCents": cost_cents,
-            "durationMs": facts["duration"],
-            "ttftMs": answer.ttft_ms,
-        }
+        provider = answer.model.provider if answer.model else None
+        observability.record_turn(
+            provider=provider,
+            ttft_ms=answer.ttft_ms,
+            tokens=facts["tokens"],
+            fallback=answer.fallback_reason is not None,
+            failed=answer.status == "failed",
+        )
+        return facts
 
-    def _model_facts(self, answer: _Answer) -> dict[str, Any]:
-        spec = answer.model
-        return {
-            "model": spec.key if spec else None,
-            "provider": spec.provider if spec else None,
-            "providerModel": spec.provider_model if spec else None,
-            "simulated": self._settings.chimera_simulated_providers,
-            "fallbackReason": answer.fallback_reason,
-        }
+    async def _release(self, turn: Turn) -> None:
+        """End a turn that has nothing to keep but the question (no model could answer)."""
+        observability.record_turn(provider=None, ttft_ms=None, tokens=0, fallback=False, failed=True)
+        await self._store.release_turn(
+            principal=turn.principal,
+            conversation_id=turn.conversation_id,
+            turn_id=turn.user_message_id,
+            answer_id=turn.assistant_message_id,
+        )
 
-    @staticmethod
-    def _usage_records(turn: Turn, answer: _Answer) -> list[UsageRecord]:
-        """One ledger row per model that spent tokens on this answer; the answering model's own
-        count when it reported one, an estimate (and said so) when the answer was cut short."""
-        spent = list(answer.spent)
-        if answer.model is not None and answer.unreported:
-            estimate = Usage(
-                input_tokens=sum(len(m.content) for m in turn.prompt) // 4, output_tokens=answer.unreported
-            )
-            spent.append(Spent(answer.model, estimate, estimated=True))
-        return [
-            UsageRecord(
-                provider=s.model.provider,
-                model=s.model.key,
-                input_tokens=s.usage.input_tokens,
-                output_tokens=s.usage.output_tokens,
-                cost_cents=s.model.cost_cents(input_tokens=s.usage.input_tokens, output_tokens=s.usage.output_tokens),
-                estimated=s.estimated,
-            )
-            for s in spent
-        ]
+    async def close(self) -> None:
+        await self._flusher.close()
+
+
+def _ending(event: Ended, text_started: bool) -> list[bytes]:
+    """How an answer's end is told: its facts and ``finish``, or the sentence for the person."""
+    chunks = [sse.text_end(TEXT_PART)] if text_started else []
+    if event.facts is not None:
+        chunks.append(sse.data("usage", event.facts))
+    if event.error is None:
+        chunks.append(sse.finish())
+        return chunks
+    if event.retry_in_s is not None:
+        chunks.append(sse.data("retry", {"afterSeconds": max(1, round(event.retry_in_s))}))
+    chunks.append(sse.error(event.error))
+    return chunks

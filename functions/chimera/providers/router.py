@@ -118,11 +118,16 @@ class _Attempts:
         )
 
     def no_bigger_than_too_small(self, spec: ModelSpec) -> bool:
-        """A model that refused this request as too large rules out every model no larger than it."""
+        """A model that refused this request as too large rules out every model no larger than it:
+        no longer a context window, and no more tokens a minute (no limit counts as the most)."""
+
+        def tpm(model: ModelSpec) -> float:
+            return model.free_tier.tpm or float("inf")
+
         return any(
             error.kind == FailureKind.TOO_LARGE
             and spec.context_tokens <= failed.context_tokens
-            and (failed.free_tier.tpm is not None and (spec.free_tier.tpm or 0) <= failed.free_tier.tpm)
+            and tpm(spec) <= tpm(failed)
             for failed, error in self.failures
             if failed.key != spec.key
         )

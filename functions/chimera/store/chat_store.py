@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from psycopg.types.json import Jsonb
@@ -10,22 +11,58 @@ from psycopg_pool import AsyncConnectionPool
 from chimera.errors import ConversationBusy, ConversationNotFound
 from chimera.models import ConversationContext, Principal, StoredMessage, UsageRecord
 from chimera.providers.base import Role
-from chimera.store.postgres import as_person
+from chimera.store.postgres import as_person, as_service
 
-# Longer than the longest turn (the chat function's 120 s timeout, and a save): a turn whose process
-# died holds its conversation no longer than this.
-TURN_LEASE_S = 180
+# A turn holds its conversation (one turn at a time) for this long after its last progress flush,
+# which renews it: a turn whose process died frees the conversation within about this long.
+TURN_LEASE_S = 30
 # Ends a turn (and marks the conversation updated); a lease another turn has taken since is kept.
 _RELEASE = (
     "update conversations set updated_at = now(),"
     " answering_until = case when answering_turn = %s then null else answering_until end"
     " where id = %s"
 )
+# One statement for every answer this process is generating: append each one's new text, renew
+# its conversation's lease, and read back whether someone asked it to stop. Run as the service,
+# not as a person: it spans people, and touches only rows this process created under their
+# row-level security, by ids it generated.
+_FLUSH = """
+with progress as (
+    select unnest(%(ids)s::text[]) as id, unnest(%(texts)s::text[]) as text
+), flushed as (
+    update messages m set content = m.content || p.text, flushed_at = now()
+    from progress p where m.id = p.id and m.status = 'streaming'
+    returning m.id, m.conversation_id, m.stop_requested
+), renewed as (
+    update conversations c set answering_until = now() + make_interval(secs => %(lease)s)
+    from flushed f where c.id = f.conversation_id
+)
+select id from flushed where stop_requested
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    """An assistant message as a reader sees it; a streaming row gone quiet reads as interrupted."""
+
+    id: str
+    content: str
+    status: str
+    metadata: dict[str, Any] | None
+
+
+def effective_status(stale_after_s: float) -> str:
+    """SQL for a message's status as readers see it (``m`` is the messages table)."""
+    return (
+        "case when m.status = 'streaming' and m.flushed_at < now() - make_interval(secs => "
+        f"{float(stale_after_s)!r}) then 'interrupted' else m.status end"
+    )
 
 
 class PostgresChatStore:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, *, stale_after_s: float = 10.0) -> None:
         self._pool = pool
+        self._stale_after_s = stale_after_s
 
     async def claim_turn(
         self, *, principal: Principal, conversation_id: str, turn_id: str, limit: int
@@ -43,6 +80,12 @@ class PostgresChatStore:
                 (turn_id, TURN_LEASE_S, conversation_id),
             )
             row = await claimed.fetchone()
+            if row is not None:  # an answer whose generator died stays as far as it got
+                await conn.execute(
+                    "update messages m set status = 'interrupted' where m.conversation_id = %s"
+                    f" and m.status = 'streaming' and ({effective_status(self._stale_after_s)}) = 'interrupted'",
+                    (conversation_id,),
+                )
             if row is None:
                 exists = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
                 if await exists.fetchone() is not None:
@@ -50,7 +93,8 @@ class PostgresChatStore:
                 raise ConversationNotFound(conversation_id)
             cursor = await conn.execute(
                 "select role, content from ("
-                "  select role, content, created_at, id from messages where conversation_id = %s"
+                "  select role, content, created_at, id from messages"
+                "  where conversation_id = %s and status <> 'replaced'"
                 "  order by created_at desc, id desc limit %s"
                 ") recent order by created_at, id",
                 (conversation_id, limit),
@@ -60,53 +104,74 @@ class PostgresChatStore:
             ]
         return ConversationContext(title=row[0], messages=messages)
 
-    async def release_turn(self, *, principal: Principal, conversation_id: str, turn_id: str) -> None:
-        """Give the conversation back (a turn that ends without an answer to save)."""
+    async def release_turn(
+        self, *, principal: Principal, conversation_id: str, turn_id: str, answer_id: str | None = None
+    ) -> None:
+        """Give the conversation back after a turn with no answer to keep (no model could answer),
+        and remove that answer's empty row: a turn without an answer has only its question."""
         async with as_person(self._pool, principal) as conn:
+            if answer_id is not None:
+                await conn.execute(
+                    "delete from messages where id = %s and status = 'streaming' and content = ''", (answer_id,)
+                )
             await conn.execute(_RELEASE, (turn_id, conversation_id))
 
-    async def save_user_message(
+    async def begin_turn(
         self,
         *,
         principal: Principal,
         conversation_id: str,
-        message_id: str,
-        content: str,
         new_title: str | None,
+        question_id: str,
+        question: str | None,
+        answer_id: str,
+        metadata: dict[str, Any],
     ) -> None:
-        """Save the person's message; with ``new_title``, create the conversation first."""
+        """Write what a turn starts with, in one transaction: the conversation if ``new_title``
+        (born answering this turn), the person's message (unless ``question`` is None: a
+        regenerated answer re-answers the one already saved), and the answer's row, streaming."""
         async with as_person(self._pool, principal) as conn:
-            if new_title is not None:  # a new conversation is born answering its first turn
+            if new_title is not None:
                 await conn.execute(
                     "insert into conversations (id, user_id, title, answering_turn, answering_until)"
                     " values (%s, %s, %s, %s, now() + make_interval(secs => %s))",
-                    (conversation_id, principal.user_id, new_title, message_id, TURN_LEASE_S),
+                    (conversation_id, principal.user_id, new_title, question_id, TURN_LEASE_S),
                 )
-            await conn.execute(
-                "insert into messages (id, conversation_id, role, content) values (%s, %s, 'user', %s)",
-                (message_id, conversation_id, content),
-            )
-            if new_title is None:  # a new conversation's updated_at is already now()
+            else:
                 await conn.execute("update conversations set updated_at = now() where id = %s", (conversation_id,))
+            if question is not None:
+                await conn.execute(
+                    "insert into messages (id, conversation_id, role, content) values (%s, %s, 'user', %s)",
+                    (question_id, conversation_id, question),
+                )
+            # A moment later than the question, so the two always sort question first.
+            await conn.execute(
+                "insert into messages (id, conversation_id, role, content, metadata, status, flushed_at, created_at)"
+                " values (%s, %s, 'assistant', '', %s, 'streaming', now(), clock_timestamp())",
+                (answer_id, conversation_id, Jsonb(metadata)),
+            )
 
-    async def save_assistant_message(
+    async def finish_answer(
         self,
         *,
         principal: Principal,
         conversation_id: str,
         message_id: str,
         content: str,
+        status: str,
         metadata: dict[str, Any],
         usage: list[UsageRecord],
         turn_id: str,
     ) -> None:
-        """Save the answer (whole or partial), what it cost (a row per model that spent tokens on it),
-        and end the turn, in one transaction."""
+        """Write the answer as it ended (whole, stopped or failed part-way), what it cost (a row per
+        model that spent tokens on it), and end the turn, in one transaction."""
         async with as_person(self._pool, principal) as conn:
+            # Only a streaming row: one a later turn already marked interrupted (this process was
+            # frozen or lost for a while) stays as the person last saw it.
             await conn.execute(
-                "insert into messages (id, conversation_id, role, content, metadata)"
-                " values (%s, %s, 'assistant', %s, %s)",
-                (message_id, conversation_id, content, Jsonb(metadata)),
+                "update messages set content = %s, status = %s, metadata = %s, flushed_at = now()"
+                " where id = %s and status = 'streaming'",
+                (content, status, Jsonb(metadata), message_id),
             )
             await conn.execute(_RELEASE, (turn_id, conversation_id))
             if usage:
@@ -131,3 +196,56 @@ class PostgresChatStore:
                             for record in usage
                         ],
                     )
+
+    async def flush_progress(self, progress: list[tuple[str, str]]) -> set[str]:
+        """Append each (answer id, new text) and renew its turn's lease, in one statement for the
+        whole process; return the ids someone asked to stop."""
+        ids, texts = [answer for answer, _ in progress], [text for _, text in progress]
+        async with as_service(self._pool) as conn:
+            cursor = await conn.execute(_FLUSH, {"ids": ids, "texts": texts, "lease": TURN_LEASE_S})
+            return {row[0] for row in await cursor.fetchall()}
+
+    async def request_stop(self, *, principal: Principal, conversation_id: str) -> str | None:
+        """Ask the conversation's answer being generated to stop, wherever it runs; its id, or None
+        when nothing is being generated. Raises ``ConversationNotFound`` if it is not the person's."""
+        async with as_person(self._pool, principal) as conn:
+            cursor = await conn.execute(
+                "update messages m set stop_requested = true where m.conversation_id = %s"
+                f" and ({effective_status(self._stale_after_s)}) = 'streaming' returning m.id",
+                (conversation_id,),
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                await self._must_exist(conn, conversation_id)
+            return str(row[0]) if row else None
+
+    async def live_answer(self, *, principal: Principal, conversation_id: str) -> AnswerRow | None:
+        """The conversation's answer being generated now, or None. Raises ``ConversationNotFound``."""
+        async with as_person(self._pool, principal) as conn:
+            cursor = await conn.execute(
+                f"select m.id, m.content, {effective_status(self._stale_after_s)}, m.metadata from messages m"
+                " where m.conversation_id = %s and m.status = 'streaming' order by m.created_at desc limit 1",
+                (conversation_id,),
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                await self._must_exist(conn, conversation_id)
+                return None
+        answer = AnswerRow(id=row[0], content=row[1], status=row[2], metadata=row[3])
+        return answer if answer.status == "streaming" else None
+
+    async def answer(self, *, principal: Principal, message_id: str) -> AnswerRow | None:
+        async with as_person(self._pool, principal) as conn:
+            cursor = await conn.execute(
+                f"select m.id, m.content, {effective_status(self._stale_after_s)}, m.metadata from messages m"
+                " where m.id = %s",
+                (message_id,),
+            )
+            row = await cursor.fetchone()
+        return AnswerRow(id=row[0], content=row[1], status=row[2], metadata=row[3]) if row else None
+
+    @staticmethod
+    async def _must_exist(conn: Any, conversation_id: str) -> None:
+        exists = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
+        if await exists.fetchone() is None:
+            raise ConversationNotFound(conversation_id)

@@ -23,6 +23,7 @@ from chimera.models import (
     MessagePublic,
     Principal,
 )
+from chimera.store.chat_store import effective_status
 from chimera.store.postgres import as_person
 
 PREVIEW_CHARS = 120
@@ -68,8 +69,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class PostgresHistoryStore:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, *, stale_after_s: float = 10.0) -> None:
         self._pool = pool
+        self._stale_after_s = stale_after_s
 
     async def list_conversations(self, *, principal: Principal, limit: int, cursor: str | None) -> ConversationPage:
         after = decode_cursor(cursor) if cursor else None
@@ -99,8 +101,9 @@ class PostgresHistoryStore:
             if conversation is None:
                 raise ConversationNotFound(conversation_id)
             await cur.execute(
-                "select id, role, content, metadata, created_at from messages"
-                " where conversation_id = %s order by created_at, id",
+                f"select m.id, m.role, m.content, m.metadata, m.created_at,"
+                f" {effective_status(self._stale_after_s)} as status from messages m"
+                " where m.conversation_id = %s order by m.created_at, m.id",
                 (conversation_id,),
             )
             messages = [MessagePublic.model_validate(row) for row in await cur.fetchall()]

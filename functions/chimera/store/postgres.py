@@ -38,6 +38,18 @@ def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
 
 
 @asynccontextmanager
+async def as_service(pool: AsyncConnectionPool) -> AsyncIterator[Conn]:
+    """A connection as the service itself, for the few statements that span people (progress
+    flushes): row-level security does not apply, so they touch only rows the service created."""
+    try:
+        async with pool.connection() as conn:
+            yield conn
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        logger.error("database unavailable", extra={"error": type(exc).__name__})
+        raise StoreUnavailable("The database is not reachable right now.") from exc
+
+
+@asynccontextmanager
 async def as_person(pool: AsyncConnectionPool, principal: Principal) -> AsyncIterator[Conn]:
     try:
         async with pool.connection() as conn, conn.transaction():
