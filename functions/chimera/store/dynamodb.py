@@ -65,12 +65,28 @@ class DynamoHealthStore:
         self._clock = clock
         self._cache_s = cache_s  # None: the module's CACHE_S, looked up on each read
         self._cache: dict[str, tuple[float, ModelHealth]] = {}
+        self._refreshing: dict[str, asyncio.Task[ModelHealth]] = {}
 
     async def get(self, key: str) -> ModelHealth:
+        """The cached health; a stale one is answered at once and refreshed in the background (a
+        Lambda serving one turn at a time would otherwise wait on the table on nearly every turn).
+        Only a key never read before waits for the table."""
         cached = self._cache.get(key)
+        if cached is None:
+            return await self._load(key)
         cache_s = CACHE_S if self._cache_s is None else self._cache_s
-        if cached is not None and time.monotonic() - cached[0] < cache_s:
-            return cached[1]
+        if time.monotonic() - cached[0] >= cache_s and key not in self._refreshing:
+            task = asyncio.get_running_loop().create_task(self._load(key), name="health-refresh")
+            self._refreshing[key] = task
+            task.add_done_callback(lambda _: self._refreshing.pop(key, None))
+        return cached[1]
+
+    async def refreshed(self) -> None:
+        """Wait for the background refreshes under way (tests, and a clean shutdown)."""
+        await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+
+    async def _load(self, key: str) -> ModelHealth:
+        cached = self._cache.get(key)
         health = await asyncio.to_thread(self._read, key)
         if health is None:  # the table failed us: keep what we had, or assume healthy
             health = cached[1] if cached else ModelHealth(key=key)
