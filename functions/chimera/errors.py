@@ -27,6 +27,14 @@ class ConversationBusy(ChimeraError):
         self.conversation_id = conversation_id
 
 
+class NothingToRegenerate(ChimeraError):
+    """A regenerate request for a conversation with no question answered yet."""
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__("nothing to regenerate")
+        self.conversation_id = conversation_id
+
+
 class StoreUnavailable(ChimeraError):
     """The database could not be reached."""
 

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
@@ -40,8 +40,33 @@ class Principal:
         return json.dumps({"role": "authenticated", **self.claims, "sub": self.user_id})
 
 
+class UIMessagePart(BaseModel):
+    """One part of an AI SDK UI message; only text parts are read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str = Field(max_length=100)
+    text: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+
+
+class UIMessage(BaseModel):
+    """A message as the AI SDK's ``useChat`` sends it: ``{id, role, parts}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = Field(default=None, max_length=200)
+    role: Literal["user", "assistant", "system"]
+    parts: list[UIMessagePart] = Field(default_factory=list, max_length=200)
+
+    @property
+    def text(self) -> str:
+        return "".join(part.text or "" for part in self.parts if part.type == "text")
+
+
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    """A chat turn in Chimera's own shape: ``{message, conversationId?, model?}``."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, json_schema_extra=STORABLE_TEXT)
     conversation_id: str | None = Field(
@@ -52,15 +77,78 @@ class ChatRequest(BaseModel):
     @field_validator("message")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the message is empty; type something to send")
-        return _storable(value)
+        return _a_message(value)
+
+    regenerate: ClassVar[bool] = False
+    names_its_conversation: ClassVar[bool] = False  # a new conversation gets an id we choose
+
+
+class UIChatRequest(BaseModel):
+    """A chat turn as the AI SDK's ``useChat`` sends it with ``DefaultChatTransport`` (no glue):
+    ``{id, messages, trigger, messageId?, model?}``. ``id`` is the conversation (a client-chosen id:
+    created if new, 404 if it is someone else's); the last user message is the question (the
+    earlier ones are ignored: the server's history is the conversation); ``trigger:
+    "regenerate-message"`` answers the last question again, replacing its answer."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    id: str = Field(min_length=1, max_length=64, pattern=CONVERSATION_ID_PATTERN)
+    messages: list[UIMessage] = Field(min_length=1, max_length=1000)
+    trigger: Literal["submit-message", "regenerate-message"] = "submit-message"
+    message_id: str | None = Field(default=None, alias="messageId", max_length=200)
+    model: ModelChoice = "auto"
+
+    @model_validator(mode="after")
+    def _a_question(self) -> UIChatRequest:
+        if not self.regenerate:
+            questions = [m for m in self.messages if m.role == "user"]
+            if not questions:
+                raise ValueError("messages has no user message; send one to ask something")
+            _a_message(questions[-1].text)
+        return self
+
+    @property
+    def regenerate(self) -> bool:
+        return self.trigger == "regenerate-message"
+
+    @property
+    def message(self) -> str | None:
+        """The question; None when regenerating (the question is the last one saved)."""
+        if self.regenerate:
+            return None
+        return [m for m in self.messages if m.role == "user"][-1].text
+
+    @property
+    def conversation_id(self) -> str:
+        return self.id
+
+    names_its_conversation: ClassVar[bool] = True
+
+
+def _shape(body: Any) -> str:
+    return "ai-sdk" if isinstance(body, dict) and "messages" in body else "chimera"
+
+
+# What POST /api/chat accepts: either shape, told apart by whether it carries AI SDK `messages`.
+ChatBody = Annotated[
+    Annotated[ChatRequest, Tag("chimera")] | Annotated[UIChatRequest, Tag("ai-sdk")], Discriminator(_shape)
+]
+AnyChatRequest = ChatRequest | UIChatRequest
+
+
+def _a_message(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the message is empty; type something to send")
+    if len(value) > MAX_MESSAGE_CHARS:
+        raise ValueError(f"the message is longer than {MAX_MESSAGE_CHARS:,} characters; shorten it")
+    return _storable(value)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
     role: Role
     content: str
+    id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,8 @@ STILL_ANSWERING = (
     "This conversation is still answering your last message. Please wait for the answer (or stop it), "
     "then send again; your text is kept."
 )
+NOTHING_TO_REGENERATE_TITLE = "Nothing to regenerate"
+NOTHING_TO_REGENERATE = "This conversation has no answer to regenerate yet. Please send a message first."
 MESSAGES_LIMIT_TITLE = "Too many messages"
 TOKENS_LIMIT_TITLE = "Daily limit reached"
 

@@ -72,6 +72,7 @@ SENTENCES: dict[str, list[str]] = {
     "NOT_SAVED": [words.NOT_SAVED],
     "ANSWER_INTERRUPTED": [words.ANSWER_INTERRUPTED],
     "NO_ANSWER": [words.NO_ANSWER],
+    "NOTHING_TO_REGENERATE": [words.NOTHING_TO_REGENERATE],
     "WENT_WRONG": [words.WENT_WRONG],
     "NO_PROVIDER": [words.NO_PROVIDER],
     "STILL_ANSWERING": [words.STILL_ANSWERING],

@@ -21,6 +21,7 @@ from chimera.errors import (
     ConversationNotFound,
     InvalidCursor,
     NotConfigured,
+    NothingToRegenerate,
     RateLimited,
     StoreUnavailable,
 )
@@ -85,8 +86,12 @@ def _field_message(error: dict[str, Any]) -> str:
     return str(error.get("msg", words.FIELD_NOT_VALID))
 
 
+# Where a field sits, not counting the body itself or which of POST /api/chat's shapes it was read as.
+_NOT_FIELDS = {"body", "chimera", "ai-sdk"}
+
+
 def _field_name(error: dict[str, Any]) -> str:
-    location = [str(part) for part in error.get("loc", ()) if part != "body"]
+    location = [str(part) for part in error.get("loc", ()) if part not in _NOT_FIELDS]
     return ".".join(location) or "body"
 
 
@@ -102,6 +107,10 @@ async def _not_found(_: Request, exc: ConversationNotFound) -> JSONResponse:
 
 async def _busy(_: Request, exc: ConversationBusy) -> JSONResponse:
     return problem(409, words.STILL_ANSWERING_TITLE, words.STILL_ANSWERING)
+
+
+async def _nothing_to_regenerate(_: Request, exc: NothingToRegenerate) -> JSONResponse:
+    return problem(409, words.NOTHING_TO_REGENERATE_TITLE, words.NOTHING_TO_REGENERATE)
 
 
 async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
@@ -204,6 +213,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(ConversationNotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(ConversationBusy, _busy)  # type: ignore[arg-type]
+    app.add_exception_handler(NothingToRegenerate, _nothing_to_regenerate)  # type: ignore[arg-type]
     app.add_exception_handler(StoreUnavailable, _store_down)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(AuthError, _unauthenticated)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from chimera.api.deps import ChatDep, CurrentUser
 from chimera.api.problems import problem_responses
 from chimera.chat import sse
-from chimera.models import CONVERSATION_ID_PATTERN, ChatRequest
+from chimera.models import CONVERSATION_ID_PATTERN, ChatBody
 from chimera.settings import ChatSettings
 
 router = APIRouter()
@@ -44,7 +44,7 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     responses=STREAM_RESPONSE | problem_responses(404, 409, 429),
     summary="Send a message and stream the answer",
 )
-async def chat(body: ChatRequest, principal: CurrentUser, chat: ChatDep, request: Request) -> StreamingResponse:
+async def chat(body: ChatBody, principal: CurrentUser, chat: ChatDep, request: Request) -> StreamingResponse:
     # The body is valid and the person signed in (a 422 or 401 never gets here). The chat is
     # counted against the limits before the turn is prepared, so two sent together cannot both
     # take the last place; if preparing refuses it (not their conversation, one still answering,

@@ -36,6 +36,7 @@ class Answer:
     spent: list[Spent] = field(default_factory=list)  # per model that answered, whole or in part
     unreported: int = 0  # pieces the answering model sent that no ``Spent`` covers yet
     status: AnswerStatus = "streaming"
+    error: str | None = None  # a failed answer's sentence for the person, kept for whoever resumes it
     _usage: list[UsageRecord] | None = None
 
     @property
@@ -98,14 +99,18 @@ class Answer:
         usage = self.usage()
         input_tokens = sum(u.input_tokens for u in usage)
         output_tokens = sum(u.output_tokens for u in usage)
-        return self.model_facts() | {
-            "status": self.status,
-            "replyTo": self.reply_to,
-            "models": [s.model.key for s in self.spent],  # more than one: a fallback continued it
-            "inputTokens": input_tokens,
-            "outputTokens": output_tokens,
-            "tokens": input_tokens + output_tokens,
-            "costCents": float(sum((u.cost_cents for u in usage), Decimal(0))),
-            "durationMs": self.elapsed_ms(),
-            "ttftMs": self.ttft_ms,
-        }
+        return (
+            self.model_facts()
+            | {
+                "status": self.status,
+                "replyTo": self.reply_to,
+                "models": [s.model.key for s in self.spent],  # more than one: a fallback continued it
+                "inputTokens": input_tokens,
+                "outputTokens": output_tokens,
+                "tokens": input_tokens + output_tokens,
+                "costCents": float(sum((u.cost_cents for u in usage), Decimal(0))),
+                "durationMs": self.elapsed_ms(),
+                "ttftMs": self.ttft_ms,
+            }
+            | ({"error": self.error} if self.error else {})
+        )

@@ -97,6 +97,8 @@ class Generation:
         except Exception:
             logger.exception("chat turn failed")
             self.answer.status, failure = "failed", Ended(None, words.WENT_WRONG)
+        if failure is not None:
+            self.answer.error = failure.error
         try:
             await self._begun  # the rows exist before they are finished
             if failure is not None and not self.answer.pieces:

@@ -21,7 +21,8 @@ from chimera.chat.answer import Answer
 from chimera.chat.background import BackgroundWrites
 from chimera.chat.generation import Ended, Generation, ModelFacts
 from chimera.chat.progress import ProgressFlusher
-from chimera.models import ChatRequest, ConversationContext, Principal, StoredMessage, UsageRecord
+from chimera.errors import ConversationNotFound, NothingToRegenerate
+from chimera.models import AnyChatRequest, ConversationContext, Principal, StoredMessage, UsageRecord
 from chimera.providers.base import PromptMessage
 from chimera.providers.router import Router
 from chimera.settings import ChatSettings
@@ -49,10 +50,16 @@ class ChatStore(Protocol):
         principal: Principal,
         conversation_id: str,
         new_title: str | None,
+        turn_id: str,
         question_id: str,
         question: str | None,
         answer_id: str,
         metadata: dict[str, Any],
+        replaces: list[str],
+    ) -> None: ...
+
+    async def create_conversation(
+        self, *, principal: Principal, conversation_id: str, title: str, turn_id: str
     ) -> None: ...
 
     async def finish_answer(
@@ -88,13 +95,16 @@ def title_from(message: str) -> str:
 @dataclass
 class Turn:
     principal: Principal
-    request: ChatRequest
+    request: AnyChatRequest
     conversation_id: str
     title: str
-    is_new: bool
+    create_conversation: bool  # begin_turn inserts it (a new conversation with our id)
     prompt: list[PromptMessage]
-    user_message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    assistant_message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    question: str | None  # None: a regenerated answer re-answers a question already saved
+    question_id: str  # the person's message this answers
+    turn_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # holds the conversation
+    answer_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    replaces: list[str] = field(default_factory=list)  # answers a regenerated one replaces
 
 
 class ChatService:
@@ -108,40 +118,68 @@ class ChatService:
         self._flusher = ProgressFlusher(store, interval_s=settings.chat_flush_interval_s)
         self._live: dict[str, Generation] = {}  # answers being generated here, by conversation
 
-    async def prepare(self, *, principal: Principal, request: ChatRequest) -> Turn:
+    async def prepare(self, *, principal: Principal, request: AnyChatRequest) -> Turn:
         """Everything that must be known before the stream starts, and the conversation taken for it.
 
-        Raises ``ConversationNotFound``, or ``ConversationBusy`` while another turn is answering.
+        Raises ``ConversationNotFound``, ``ConversationBusy`` while another turn is answering, or
+        ``NothingToRegenerate``.
         """
+        turn_id = str(uuid.uuid4())
+        title = title_from(request.message or "")
         history: list[StoredMessage] = []
-        title = title_from(request.message)
-        turn_id = str(uuid.uuid4())  # the person's message's id, and the turn's
+        create = request.conversation_id is None
+        conversation_id = request.conversation_id or str(uuid.uuid4())
         if request.conversation_id is not None:
-            context = await self._store.claim_turn(
-                principal=principal,
-                conversation_id=request.conversation_id,
-                turn_id=turn_id,
-                limit=self._settings.history_turns,
-            )
-            history, title = context.messages, context.title
+            try:
+                context = await self._store.claim_turn(
+                    principal=principal,
+                    conversation_id=conversation_id,
+                    turn_id=turn_id,
+                    limit=self._settings.history_turns,
+                )
+                history, title = context.messages, context.title
+            except ConversationNotFound:
+                if not request.names_its_conversation or request.regenerate:
+                    raise
+                # A client-chosen id (the AI SDK's chat id) that is new: created now, so an id
+                # someone else holds is refused (404) before the stream starts.
+                await self._store.create_conversation(
+                    principal=principal, conversation_id=conversation_id, title=title, turn_id=turn_id
+                )
+        question, question_id, replaces = request.message, str(uuid.uuid4()), []
+        if request.regenerate:
+            asked = [i for i, m in enumerate(history) if m.role == "user"]
+            if not asked:
+                await self._store.release_turn(principal=principal, conversation_id=conversation_id, turn_id=turn_id)
+                raise NothingToRegenerate(conversation_id)
+            last = asked[-1]
+            replaces = [m.id for m in history[last + 1 :] if m.role == "assistant"]
+            question, question_id = None, history[last].id
+            prompt_question, history = history[last].content, history[:last]
+        else:
+            assert question is not None  # the request's validator: a question unless regenerating
+            prompt_question = question
         prompt = [PromptMessage("system", SYSTEM_PROMPT)]
         prompt += [PromptMessage(m.role, m.content) for m in history if m.content]
-        prompt.append(PromptMessage("user", request.message))
+        prompt.append(PromptMessage("user", prompt_question))
         return Turn(
             principal=principal,
             request=request,
-            conversation_id=request.conversation_id or str(uuid.uuid4()),
+            conversation_id=conversation_id,
             title=title,
-            is_new=request.conversation_id is None,
+            create_conversation=create,
             prompt=prompt,
-            user_message_id=turn_id,
+            question=question,
+            question_id=question_id,
+            turn_id=turn_id,
+            replaces=replaces,
         )
 
     def start(self, turn: Turn) -> Generation:
         """Start generating the turn's answer as a task of its own, and return it to follow."""
         answer = Answer(
-            message_id=turn.assistant_message_id,
-            reply_to=turn.user_message_id,
+            message_id=turn.answer_id,
+            reply_to=turn.question_id,
             simulated=self._settings.chimera_simulated_providers,
             prompt=turn.prompt,
         )
@@ -150,11 +188,13 @@ class ChatService:
             self._store.begin_turn(
                 principal=turn.principal,
                 conversation_id=turn.conversation_id,
-                new_title=turn.title if turn.is_new else None,
-                question_id=turn.user_message_id,
-                question=turn.request.message,
-                answer_id=turn.assistant_message_id,
+                new_title=turn.title if turn.create_conversation else None,
+                turn_id=turn.turn_id,
+                question_id=turn.question_id,
+                question=turn.question,
+                answer_id=turn.answer_id,
                 metadata=answer.facts(),
+                replaces=turn.replaces,
             ),
             name="begin-turn",
         )
@@ -251,6 +291,8 @@ class ChatService:
             yield sse.data("usage", row.metadata)
         if row.status == "interrupted":
             yield sse.error(words.ANSWER_INTERRUPTED)
+        elif row.status == "failed":  # as the person who started it read it
+            yield sse.error(str((row.metadata or {}).get("error") or words.WENT_WRONG))
         else:
             yield sse.finish()
         yield sse.DONE
@@ -265,7 +307,7 @@ class ChatService:
             status=answer.status,
             metadata=facts,
             usage=answer.usage(),
-            turn_id=turn.user_message_id,
+            turn_id=turn.turn_id,
         )
         provider = answer.model.provider if answer.model else None
         observability.record_turn(
@@ -283,8 +325,8 @@ class ChatService:
         await self._store.release_turn(
             principal=turn.principal,
             conversation_id=turn.conversation_id,
-            turn_id=turn.user_message_id,
-            answer_id=turn.assistant_message_id,
+            turn_id=turn.turn_id,
+            answer_id=turn.answer_id,
         )
 
     async def close(self) -> None:

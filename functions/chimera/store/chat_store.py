@@ -76,7 +76,11 @@ class PostgresChatStore:
             claimed = await conn.execute(
                 "update conversations set answering_turn = %s,"
                 " answering_until = now() + make_interval(secs => %s)"
-                " where id = %s and (answering_until is null or answering_until < now()) returning title",
+                " where id = %s and (answering_until is null or answering_until < now()"
+                # or the turn holding it died: its answer stopped being flushed (read as interrupted)
+                "  or exists (select 1 from messages m where m.conversation_id = conversations.id"
+                f"   and m.status = 'streaming' and ({effective_status(self._stale_after_s)}) = 'interrupted'))"
+                " returning title",
                 (turn_id, TURN_LEASE_S, conversation_id),
             )
             row = await claimed.fetchone()
@@ -92,7 +96,7 @@ class PostgresChatStore:
                     raise ConversationBusy(conversation_id)
                 raise ConversationNotFound(conversation_id)
             cursor = await conn.execute(
-                "select role, content from ("
+                "select role, content, id from ("
                 "  select role, content, created_at, id from messages"
                 "  where conversation_id = %s and status <> 'replaced'"
                 "  order by created_at desc, id desc limit %s"
@@ -100,7 +104,8 @@ class PostgresChatStore:
                 (conversation_id, limit),
             )
             messages = [
-                StoredMessage(role=cast(Role, role), content=content) for role, content in await cursor.fetchall()
+                StoredMessage(role=cast(Role, role), content=content, id=message_id)
+                for role, content, message_id in await cursor.fetchall()
             ]
         return ConversationContext(title=row[0], messages=messages)
 
@@ -116,26 +121,43 @@ class PostgresChatStore:
                 )
             await conn.execute(_RELEASE, (turn_id, conversation_id))
 
+    async def create_conversation(
+        self, *, principal: Principal, conversation_id: str, title: str, turn_id: str
+    ) -> None:
+        """Create a conversation under the id its client chose, taken for this turn. Raises
+        ``ConversationNotFound`` if the id is taken (by someone else: theirs is not ours to see)."""
+        async with as_person(self._pool, principal) as conn:
+            cursor = await conn.execute(
+                "insert into conversations (id, user_id, title, answering_turn, answering_until)"
+                " values (%s, %s, %s, %s, now() + make_interval(secs => %s)) on conflict (id) do nothing returning id",
+                (conversation_id, principal.user_id, title, turn_id, TURN_LEASE_S),
+            )
+            if await cursor.fetchone() is None:
+                raise ConversationNotFound(conversation_id)
+
     async def begin_turn(
         self,
         *,
         principal: Principal,
         conversation_id: str,
         new_title: str | None,
+        turn_id: str,
         question_id: str,
         question: str | None,
         answer_id: str,
         metadata: dict[str, Any],
+        replaces: list[str],
     ) -> None:
         """Write what a turn starts with, in one transaction: the conversation if ``new_title``
         (born answering this turn), the person's message (unless ``question`` is None: a
-        regenerated answer re-answers the one already saved), and the answer's row, streaming."""
+        regenerated answer re-answers the one already saved, and the answers it ``replaces`` are
+        kept as replaced), and the answer's row, streaming."""
         async with as_person(self._pool, principal) as conn:
             if new_title is not None:
                 await conn.execute(
                     "insert into conversations (id, user_id, title, answering_turn, answering_until)"
                     " values (%s, %s, %s, %s, now() + make_interval(secs => %s))",
-                    (conversation_id, principal.user_id, new_title, question_id, TURN_LEASE_S),
+                    (conversation_id, principal.user_id, new_title, turn_id, TURN_LEASE_S),
                 )
             else:
                 await conn.execute("update conversations set updated_at = now() where id = %s", (conversation_id,))
@@ -143,6 +165,10 @@ class PostgresChatStore:
                 await conn.execute(
                     "insert into messages (id, conversation_id, role, content) values (%s, %s, 'user', %s)",
                     (question_id, conversation_id, question),
+                )
+            if replaces:
+                await conn.execute(
+                    "update messages set status = 'replaced' where id = any(%s) and role = 'assistant'", (replaces,)
                 )
             # A moment later than the question, so the two always sort question first.
             await conn.execute(
