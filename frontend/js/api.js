@@ -185,6 +185,11 @@ export function renameConversation(id, title) {
   return sendJSON("PATCH", conversationUrl(id), { title });
 }
 
+/** Stop the answer being generated in a conversation, on whichever server runs it. */
+export function stopAnswer(id) {
+  return sendJSON("POST", `/api/chat/${encodeURIComponent(id)}/stop`, {});
+}
+
 export async function deleteConversation(id) {
   await apiFetch(conversationUrl(id), { method: "DELETE" });
 }

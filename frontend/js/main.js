@@ -10,6 +10,7 @@ import {
   listConversations,
   listModels,
   renameConversation,
+  stopAnswer,
 } from "./api.js";
 import { ConversationList } from "./history.js";
 import { ModelPicker } from "./models.js";
@@ -255,7 +256,13 @@ view.prompt.addEventListener("keydown", (event) => {
   }
 });
 
-view.stop.addEventListener("click", () => state.controller?.abort());
+// Stop stops the answer itself, not only this page's connection to it: the server generates an
+// answer as a task of its own (it outlives a closed tab), so it is told to stop.
+view.stop.addEventListener("click", () => {
+  const answering = state.controller !== null && state.conversationId !== null;
+  state.controller?.abort();
+  if (answering) stopAnswer(state.conversationId).catch(() => {}); // nothing to stop any more is fine
+});
 
 document.getElementById("new-chat").addEventListener("click", () => {
   startNewChat();

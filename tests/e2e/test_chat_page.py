@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import pytest
 from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
 from playwright.sync_api import Page, expect
@@ -167,3 +168,26 @@ def test_an_answer_broken_mid_stream_is_continued_by_another_model_as_one_answer
     expect(answers(page).locator(".message__text")).to_have_text(simulated_answer("Tell me about fallbacks"))
     statuses: list[str] = page.evaluate("window.statusTexts")
     assert any(s.startswith("Continuing with Gemini Flash: Groq fast is unavailable") for s in statuses), statuses
+
+
+def test_stop_stops_the_answer_on_the_server(
+    page: Page, simulator: ProviderSimulator, db: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    # Given a long answer is streaming in
+    simulator.state.script("groq", Scenario(tokens=80, token_delay_s=0.05))
+    send(page, "Tell me everything")
+    expect(answers(page).locator(".message__text")).not_to_be_empty(timeout=ANSWER_TIMEOUT_MS)
+
+    # When the person presses Stop
+    button(page, "Stop").click()
+
+    # Then the page says so, and the server stopped generating: the saved answer is stopped, short
+    expect(page.get_by_role("status")).to_have_text("Stopped.")
+    row = None
+    for _ in range(50):  # the server records the stop within about a second
+        row = db.execute("select status, content from messages where role = 'assistant'").fetchone()
+        if row is not None and row[0] != "streaming":
+            break
+        page.wait_for_timeout(100)
+    assert row is not None and row[0] == "stopped", row
+    assert len(row[1]) < len(simulated_answer("Tell me everything", 80))
