@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from chimera.chat.service import SYSTEM_PROMPT
+from chimera.chat.turn import SYSTEM_PROMPT
 from chimera.dev.simulator import ProviderSimulator, Scenario, SimulatorDefaults, prompt_token_count
 from chimera.providers.catalogue import load_catalogue
 

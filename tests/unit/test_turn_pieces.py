@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from chimera.chat import sse
-from chimera.chat.service import title_from
+from chimera.chat.turn import title_from
 from chimera.models import ChatRequest
 from chimera.providers.catalogue import load_catalogue
 from pydantic import ValidationError

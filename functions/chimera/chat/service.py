@@ -8,41 +8,27 @@ recorded when it ends, whole, stopped or failed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chimera import observability, words
-from chimera.chat import sse
+from chimera import observability
+from chimera.chat import following
 from chimera.chat.answer import Answer
 from chimera.chat.background import BackgroundWrites
-from chimera.chat.generation import Ended, Generation, ModelFacts
+from chimera.chat.generation import Generation
 from chimera.chat.progress import ProgressFlusher
-from chimera.errors import ConversationNotFound, NothingToRegenerate
-from chimera.models import AnyChatRequest, ConversationContext, Principal, StoredMessage, UsageRecord
-from chimera.providers.base import PromptMessage
+from chimera.chat.turn import Turn, TurnStore, prepare_turn
+from chimera.models import AnyChatRequest, Principal, UsageRecord
 from chimera.providers.router import Router
 from chimera.settings import ChatSettings
 from chimera.store.chat_store import AnswerRow
 
 logger = logging.getLogger(__name__)
 
-TEXT_PART = "t0"  # the answer is one text part, whichever models wrote it
-SYSTEM_PROMPT = "You are Chimera, a helpful assistant. Answer clearly and concisely."
-TITLE_CHARS = 60
 
-
-class ChatStore(Protocol):
-    async def claim_turn(
-        self, *, principal: Principal, conversation_id: str, turn_id: str, limit: int
-    ) -> ConversationContext: ...
-
-    async def release_turn(
-        self, *, principal: Principal, conversation_id: str, turn_id: str, answer_id: str | None = None
-    ) -> None: ...
+class ChatStore(TurnStore, Protocol):
+    """What a turn reads and writes, beyond preparing it."""
 
     async def begin_turn(
         self,
@@ -56,10 +42,6 @@ class ChatStore(Protocol):
         answer_id: str,
         metadata: dict[str, Any],
         replaces: list[str],
-    ) -> None: ...
-
-    async def create_conversation(
-        self, *, principal: Principal, conversation_id: str, title: str, turn_id: str
     ) -> None: ...
 
     async def finish_answer(
@@ -84,29 +66,6 @@ class ChatStore(Protocol):
     async def answer(self, *, principal: Principal, message_id: str) -> AnswerRow | None: ...
 
 
-def title_from(message: str) -> str:
-    line = " ".join(message.split())
-    if len(line) <= TITLE_CHARS:
-        return line
-    cut = line[:TITLE_CHARS].rsplit(" ", 1)[0] or line[:TITLE_CHARS]
-    return cut + "…"
-
-
-@dataclass
-class Turn:
-    principal: Principal
-    request: AnyChatRequest
-    conversation_id: str
-    title: str
-    create_conversation: bool  # begin_turn inserts it (a new conversation with our id)
-    prompt: list[PromptMessage]
-    question: str | None  # None: a regenerated answer re-answers a question already saved
-    question_id: str  # the person's message this answers
-    turn_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # holds the conversation
-    answer_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    replaces: list[str] = field(default_factory=list)  # answers a regenerated one replaces
-
-
 class ChatService:
     def __init__(
         self, *, store: ChatStore, router: Router, settings: ChatSettings, background: BackgroundWrites
@@ -119,61 +78,8 @@ class ChatService:
         self._live: dict[str, Generation] = {}  # answers being generated here, by conversation
 
     async def prepare(self, *, principal: Principal, request: AnyChatRequest) -> Turn:
-        """Everything that must be known before the stream starts, and the conversation taken for it.
-
-        Raises ``ConversationNotFound``, ``ConversationBusy`` while another turn is answering, or
-        ``NothingToRegenerate``.
-        """
-        turn_id = str(uuid.uuid4())
-        title = title_from(request.message or "")
-        history: list[StoredMessage] = []
-        create = request.conversation_id is None
-        conversation_id = request.conversation_id or str(uuid.uuid4())
-        if request.conversation_id is not None:
-            try:
-                context = await self._store.claim_turn(
-                    principal=principal,
-                    conversation_id=conversation_id,
-                    turn_id=turn_id,
-                    limit=self._settings.history_turns,
-                )
-                history, title = context.messages, context.title
-            except ConversationNotFound:
-                if not request.names_its_conversation or request.regenerate:
-                    raise
-                # A client-chosen id (the AI SDK's chat id) that is new: created now, so an id
-                # someone else holds is refused (404) before the stream starts.
-                await self._store.create_conversation(
-                    principal=principal, conversation_id=conversation_id, title=title, turn_id=turn_id
-                )
-        question, question_id, replaces = request.message, str(uuid.uuid4()), []
-        if request.regenerate:
-            asked = [i for i, m in enumerate(history) if m.role == "user"]
-            if not asked:
-                await self._store.release_turn(principal=principal, conversation_id=conversation_id, turn_id=turn_id)
-                raise NothingToRegenerate(conversation_id)
-            last = asked[-1]
-            replaces = [m.id for m in history[last + 1 :] if m.role == "assistant"]
-            question, question_id = None, history[last].id
-            prompt_question, history = history[last].content, history[:last]
-        else:
-            assert question is not None  # the request's validator: a question unless regenerating
-            prompt_question = question
-        prompt = [PromptMessage("system", SYSTEM_PROMPT)]
-        prompt += [PromptMessage(m.role, m.content) for m in history if m.content]
-        prompt.append(PromptMessage("user", prompt_question))
-        return Turn(
-            principal=principal,
-            request=request,
-            conversation_id=conversation_id,
-            title=title,
-            create_conversation=create,
-            prompt=prompt,
-            question=question,
-            question_id=question_id,
-            turn_id=turn_id,
-            replaces=replaces,
-        )
+        """The turn, and its conversation taken for it (``chimera.chat.turn``)."""
+        return await prepare_turn(self._store, principal, request, history_turns=self._settings.history_turns)
 
     def start(self, turn: Turn) -> Generation:
         """Start generating the turn's answer as a task of its own, and return it to follow."""
@@ -220,25 +126,9 @@ class ChatService:
             if self._live.get(generation.conversation_id) is generation:
                 del self._live[generation.conversation_id]
 
-    async def stream(self, generation: Generation) -> AsyncGenerator[bytes]:
+    def stream(self, generation: Generation) -> AsyncGenerator[bytes]:
         """The answer as the AI SDK UI message stream, from its first event, whoever asks."""
-        yield sse.start(generation.answer.message_id)
-        yield sse.data("conversation", {"conversationId": generation.conversation_id, "title": generation.title})
-        text_started = False
-        async for event in generation.follow(self._settings.sse_heartbeat_s):
-            if event is None:
-                yield sse.HEARTBEAT
-            elif isinstance(event, str):
-                yield sse.text_delta(TEXT_PART, event)
-            elif isinstance(event, ModelFacts):
-                yield sse.data("model", event.facts)
-                if not text_started:  # one text part for the whole answer: a fallback model continues it
-                    text_started = True
-                    yield sse.text_start(TEXT_PART)
-            else:
-                for chunk in _ending(event, text_started):
-                    yield chunk
-        yield sse.DONE
+        return following.generation_stream(generation, heartbeat_s=self._settings.sse_heartbeat_s)
 
     async def stop(self, *, principal: Principal, conversation_id: str) -> bool:
         """Stop the conversation's answer, wherever it is being generated; False if none was.
@@ -259,43 +149,13 @@ class ChatService:
             return self.stream(generation)  # generated here: follow it exactly
         if row is None:
             return None
-        return self._follow_row(principal, conversation_id, row)
-
-    async def _follow_row(self, principal: Principal, conversation_id: str, row: AnswerRow) -> AsyncGenerator[bytes]:
-        """An answer generated on another instance, followed through its row: what is saved so far,
-        then each progress flush, until it ends. Postgres is the log."""
-        yield sse.start(row.id)
-        yield sse.data("conversation", {"conversationId": conversation_id})
-        yield sse.text_start(TEXT_PART)
-        sent, quiet_s = 0, 0.0
-        while True:
-            if len(row.content) > sent:
-                yield sse.text_delta(TEXT_PART, row.content[sent:])
-                sent, quiet_s = len(row.content), 0.0
-            if row.status != "streaming":
-                break
-            await asyncio.sleep(self._settings.chat_flush_interval_s)
-            quiet_s += self._settings.chat_flush_interval_s
-            if quiet_s >= self._settings.sse_heartbeat_s:
-                yield sse.HEARTBEAT
-                quiet_s = 0.0
-            latest = await self._store.answer(principal=principal, message_id=row.id)
-            if latest is None:  # no model could answer: the empty answer was removed
-                yield sse.text_end(TEXT_PART)
-                yield sse.error(words.NO_ANSWER)
-                yield sse.DONE
-                return
-            row = latest
-        yield sse.text_end(TEXT_PART)
-        if row.metadata and row.status in ("complete", "stopped", "failed"):
-            yield sse.data("usage", row.metadata)
-        if row.status == "interrupted":
-            yield sse.error(words.ANSWER_INTERRUPTED)
-        elif row.status == "failed":  # as the person who started it read it
-            yield sse.error(str((row.metadata or {}).get("error") or words.WENT_WRONG))
-        else:
-            yield sse.finish()
-        yield sse.DONE
+        return following.row_stream(
+            row,
+            conversation_id=conversation_id,
+            reread=lambda: self._store.answer(principal=principal, message_id=row.id),
+            interval_s=self._settings.chat_flush_interval_s,
+            heartbeat_s=self._settings.sse_heartbeat_s,
+        )
 
     async def _record(self, turn: Turn, answer: Answer) -> dict[str, Any]:
         facts = answer.facts()
@@ -331,17 +191,3 @@ class ChatService:
 
     async def close(self) -> None:
         await self._flusher.close()
-
-
-def _ending(event: Ended, text_started: bool) -> list[bytes]:
-    """How an answer's end is told: its facts and ``finish``, or the sentence for the person."""
-    chunks = [sse.text_end(TEXT_PART)] if text_started else []
-    if event.facts is not None:
-        chunks.append(sse.data("usage", event.facts))
-    if event.error is None:
-        chunks.append(sse.finish())
-        return chunks
-    if event.retry_in_s is not None:
-        chunks.append(sse.data("retry", {"afterSeconds": max(1, round(event.retry_in_s))}))
-    chunks.append(sse.error(event.error))
-    return chunks
