@@ -71,7 +71,12 @@ def too_long_for(labels: list[str]) -> str:
     return f"This conversation is too long for {listing(labels)}. Please start a new chat, or send a shorter message."
 
 
-def no_model_answered(reasons: list[str], retry_in_s: float | None) -> str:
+def no_model_answered(reasons: list[str], retry_in_s: float | None, *, all_retired: bool = False) -> str:
+    if all_retired:  # waiting will not help: the catalogue names models the providers no longer serve
+        return (
+            f"No AI model could answer ({'; '.join(reasons)}). Please tell whoever runs this Chimera "
+            "to update its model catalogue."
+        )
     return f"No AI model could answer ({'; '.join(reasons)}). Please try again {retry_when(retry_in_s)}."
 
 

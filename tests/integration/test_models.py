@@ -201,3 +201,17 @@ def test_an_answer_with_nul_and_a_lone_surrogate_is_shown_and_saved_the_same(
     assert "\ufeff" in shown and "\r\n" in shown and "東京" in shown  # everything else arrives untouched
     assert of_type(events, "finish") and not of_type(events, "error")
     assert db.execute("select content from messages where role = 'assistant'").fetchone() == (shown,)
+
+
+def test_when_every_model_is_retired_the_person_is_told_waiting_will_not_help(
+    client: httpx.Client, simulator: ProviderSimulator
+) -> None:
+    for spec in (SMALL, LARGE, FLASH):
+        simulator.state.retire(spec.provider, spec.provider_model)
+
+    events = chat(client, "hello")
+
+    (error,) = of_type(events, "error")
+    assert str(error["errorText"]).endswith("Please tell whoever runs this Chimera to update its model catalogue.")
+    assert "try again" not in str(error["errorText"])
+    assert not of_type(events, "data-retry")

@@ -96,7 +96,10 @@ SENTENCES: dict[str, list[str]] = {
     "DAYS_REVERSED": [words.DAYS_REVERSED],
     "all_at_free_tier_limits": [words.all_at_free_tier_limits(None), words.all_at_free_tier_limits(1)],
     "too_long_for": [words.too_long_for(["Groq fast"]), words.too_long_for(["Groq large", "Gemini Flash"])],
-    "no_model_answered": [words.no_model_answered(["Groq fast is unavailable"], 1)],
+    "no_model_answered": [
+        words.no_model_answered(["Groq fast is unavailable"], 1),
+        words.no_model_answered(["Groq fast is no longer offered by its provider"], None, all_retired=True),
+    ],
     "messages_limit": [words.messages_limit("person", 1, 1), words.messages_limit("address", 60, 30)],
     "tokens_limit": [words.tokens_limit(1, 1), words.tokens_limit(100_000, 5 * 3600)],
     "fix_fields": [words.fix_fields(["message is required"]), words.fix_fields(["a is required", "b must be text"])],

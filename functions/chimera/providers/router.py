@@ -356,4 +356,7 @@ def _exhausted(attempts: _Attempts) -> NoProviderAvailable:
         seen[spec.key] = _describe(spec, error)
     for rest in resting:
         seen.setdefault(rest.spec.key, words.model_resting(rest.spec.label, gone=rest.gone, spent=rest.spent))
+    all_retired = all(e.kind == FailureKind.MODEL_GONE for e in failures) and all(r.gone for r in resting)
+    if all_retired:
+        return NoProviderAvailable(words.no_model_answered(list(seen.values()), None, all_retired=True))
     return NoProviderAvailable(words.no_model_answered(list(seen.values()), retry_in), retry_in_s=retry_in)

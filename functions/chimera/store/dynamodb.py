@@ -266,8 +266,9 @@ def _put_if_version(client: Any, table: str, item: dict[str, Any], *, seen: int,
 
 
 def _back_off(attempt: int) -> None:
-    """A short random pause after a conflict, so contenders do not collide again in step (a worker thread)."""
-    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+    """A short random pause after a conflict, so contenders do not collide again in step (a worker
+    thread); at most 160 ms, however many conflicts came before."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 5)))
 
 
 class DynamoTokenLimiter:
