@@ -47,8 +47,9 @@ format:
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-bench:              ## benchmarks: chat TTFT and chats/s under load; history and usage latency at 10k messages; routing's cost per turn
+bench:              ## benchmarks: chat TTFT and chats/s under load; database statements/s at 100 and 1,000 streams; history and usage latency at 10k messages; routing's cost per turn
 	$(UV) run --frozen python -m tests.bench.chat_load --concurrency 1 10 100 --requests 400
+	$(UV) run --frozen python -m tests.bench.db_load --streams 100 1000
 	$(UV) run --frozen python -m tests.bench.history_load --requests 300
 	$(UV) run --frozen python -m tests.bench.routing --iterations 20000
 

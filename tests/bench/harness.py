@@ -1,19 +1,22 @@
 """The stack a benchmark runs against: the simulator and the app as their own processes.
 
 The app runs under uvicorn exactly as the chat Lambda runs it behind the Web Adapter, on the
-Postgres from DATABASE_URL (a scratch database on it) or on an embedded one.
+Postgres from DATABASE_URL (a scratch database on it) or on an embedded one. Several instances of
+the app can share that database, as Lambda instances do.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -24,11 +27,35 @@ from tests.support.servers import free_port, postgres_server, scratch_database
 BENCH_SECRET = "bench-secret-bench-secret-bench-secret-0123"
 
 
+def machine_facts() -> dict[str, object]:
+    """What a benchmark's numbers were measured on, and when."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 @dataclass(frozen=True)
 class Stack:
-    app_url: str
+    app_urls: tuple[str, ...]  # one per app instance, all on the same database
     simulator_url: str
     database_url: str
+    admin_url: str  # the server's own database: its statistics read from outside ours
+    logs: tuple[Path, ...]  # each app instance's stdout and stderr, until the stack stops
+
+    @property
+    def app_url(self) -> str:
+        return self.app_urls[0]
 
     def auth(self, user_id: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(BENCH_SECRET, user_id)}"}
@@ -38,8 +65,10 @@ class Stack:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def process(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+    # Output to a file, not a pipe nobody reads while it runs: a full pipe would block the process.
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -49,23 +78,27 @@ def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[No
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"{args} did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                raise RuntimeError(f"{args} did not start: {log.read_text(errors='replace')[-4000:]}")
             time.sleep(0.1)
         yield
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)
 
 
 @contextmanager
-def app_stack() -> Iterator[Stack]:
+def app_stack(
+    *, instances: int = 1, app: str = "chimera.api.asgi:app", env: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
+    """The simulator and ``instances`` app processes (``app``, an ASGI app for uvicorn) on one scratch
+    database; ``env`` adds to or overrides the app's environment."""
     with tempfile.TemporaryDirectory() as scratch:
         with postgres_server(os.environ.get("DATABASE_URL"), Path(scratch)) as admin_url:
             with scratch_database(admin_url) as database_url:
-                sim_port, app_port = free_port(), free_port()
-                sim_url, app_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{app_port}"
-                env = dict(os.environ)
-                env.update(
+                sim_port = free_port()
+                sim_url = f"http://127.0.0.1:{sim_port}"
+                app_env = dict(os.environ)
+                app_env.update(
                     DATABASE_URL=database_url,
                     DATABASE_POOL_MAX_SIZE="20",
                     GROQ_API_KEY="bench",
@@ -74,19 +107,35 @@ def app_stack() -> Iterator[Stack]:
                     GOOGLE_GEMINI_BASE_URL=sim_url,
                     CHIMERA_SIMULATED_PROVIDERS="true",
                     SUPABASE_JWT_SECRET=BENCH_SECRET,
-                    CHAT_RATE_LIMIT_PER_MINUTE="1000000",  # one benchmark person sends thousands
+                    # The load comes from one address, and one benchmark person may send thousands.
+                    CHAT_RATE_LIMIT_PER_MINUTE="1000000",
+                    CHAT_RATE_LIMIT_PER_IP_PER_MINUTE="1000000",
+                    CHAT_TOKENS_PER_DAY="1000000000",
                 )
+                app_env.update(env or {})
                 # No reasoning before answers: the benchmark measures what Chimera adds, not model time.
                 sim = [
                     sys.executable, "-m", "chimera.dev.cli", "simulator", "--port", str(sim_port),
                     "--reasoning-tokens", "0",
                 ]  # fmt: skip
-                app = [
-                    sys.executable, "-m", "uvicorn", "chimera.api.asgi:app",
-                    "--port", str(app_port), "--log-level", "warning", "--no-access-log",
-                ]  # fmt: skip
-                with (
-                    process(sim, env, f"{sim_url}/_simulator/requests"),
-                    process(app, env, f"{app_url}/api/health"),
-                ):
-                    yield Stack(app_url=app_url, simulator_url=sim_url, database_url=database_url)
+                with ExitStack() as running:
+                    running.enter_context(
+                        process(sim, app_env, f"{sim_url}/_simulator/requests", Path(scratch) / "simulator.log")
+                    )
+                    app_urls, logs = [], []
+                    for n in range(instances):
+                        port, log = free_port(), Path(scratch) / f"app-{n}.log"
+                        args = [
+                            sys.executable, "-m", "uvicorn", app,
+                            "--port", str(port), "--log-level", "warning", "--no-access-log",
+                        ]  # fmt: skip
+                        running.enter_context(process(args, app_env, f"http://127.0.0.1:{port}/api/health", log))
+                        app_urls.append(f"http://127.0.0.1:{port}")
+                        logs.append(log)
+                    yield Stack(
+                        app_urls=tuple(app_urls),
+                        simulator_url=sim_url,
+                        database_url=database_url,
+                        admin_url=admin_url,
+                        logs=tuple(logs),
+                    )

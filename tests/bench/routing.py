@@ -27,8 +27,6 @@ import argparse
 import asyncio
 import gc
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,7 +36,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -58,6 +55,7 @@ from chimera.store.dynamodb import DynamoBudgetStore, DynamoHealthStore
 from chimera.store.memory import MemoryBudgetStore, MemoryHealthStore
 from pydantic import SecretStr
 
+from tests.bench.harness import machine_facts
 from tests.support.servers import free_port
 
 TARGET_US = 200.0  # issue 8: routing and budget reads add < 0.2 ms to the hot path
@@ -367,23 +365,6 @@ def _calls(result: Result) -> str:
     return f"{counts or 'none'} in {result.seconds:.1f} s"
 
 
-def _machine() -> dict[str, object]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [
-            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
-        ]
-        cpu = names[0] if names else cpu
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=20_000, help="samples per case, after the warm-up")
@@ -393,7 +374,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
-    machine = _machine()
+    machine = machine_facts()
     print(json.dumps(machine), HEADER, sep="\n")  # noqa: T201
     with moto_server() as endpoint:
         results = asyncio.run(run(args, endpoint))
