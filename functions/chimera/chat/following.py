@@ -43,20 +43,22 @@ async def row_stream(
     row: AnswerRow,
     *,
     conversation_id: str,
-    reread: Callable[[], Awaitable[AnswerRow | None]],
+    reread: Callable[[int], Awaitable[AnswerRow | None]],
     interval_s: float,
     heartbeat_s: float,
 ) -> AsyncGenerator[bytes]:
     """An answer generated on another instance, followed through its row until it ends: Postgres
-    is the log. ``reread`` reads the row again (None: it is gone, no model could answer)."""
+    is the log. ``reread(offset)`` reads what the row says after its first ``offset`` characters
+    (None: it is gone, no model could answer): one small statement a flush."""
     yield sse.start(row.id)
     yield sse.data("conversation", {"conversationId": conversation_id})
     yield sse.text_start(TEXT_PART)
     sent, quiet_s = 0, 0.0
+    new_text = row.content
     while True:
-        if len(row.content) > sent:
-            yield sse.text_delta(TEXT_PART, row.content[sent:])
-            sent, quiet_s = len(row.content), 0.0
+        if new_text:
+            yield sse.text_delta(TEXT_PART, new_text)
+            sent, quiet_s = sent + len(new_text), 0.0
         if row.status != "streaming":
             break
         await asyncio.sleep(interval_s)
@@ -64,13 +66,13 @@ async def row_stream(
         if quiet_s >= heartbeat_s:
             yield sse.HEARTBEAT
             quiet_s = 0.0
-        latest = await reread()
+        latest = await reread(sent)
         if latest is None:
             yield sse.text_end(TEXT_PART)
             yield sse.error(words.NO_ANSWER)
             yield sse.DONE
             return
-        row = latest
+        row, new_text = latest, latest.content
     yield sse.text_end(TEXT_PART)
     if row.metadata and row.status in ("complete", "stopped", "failed"):
         yield sse.data("usage", row.metadata)

@@ -63,7 +63,7 @@ class ChatStore(TurnStore, Protocol):
 
     async def live_answer(self, *, principal: Principal, conversation_id: str) -> AnswerRow | None: ...
 
-    async def answer(self, *, principal: Principal, message_id: str) -> AnswerRow | None: ...
+    async def answer_since(self, message_id: str, offset: int) -> AnswerRow | None: ...
 
 
 class ChatService:
@@ -152,7 +152,7 @@ class ChatService:
         return following.row_stream(
             row,
             conversation_id=conversation_id,
-            reread=lambda: self._store.answer(principal=principal, message_id=row.id),
+            reread=lambda offset: self._store.answer_since(row.id, offset),
             interval_s=self._settings.chat_flush_interval_s,
             heartbeat_s=self._settings.sse_heartbeat_s,
         )

@@ -260,12 +260,15 @@ class PostgresChatStore:
         answer = AnswerRow(id=row[0], content=row[1], status=row[2], metadata=row[3])
         return answer if answer.status == "streaming" else None
 
-    async def answer(self, *, principal: Principal, message_id: str) -> AnswerRow | None:
-        async with as_person(self._pool, principal) as conn:
+    async def answer_since(self, message_id: str, offset: int) -> AnswerRow | None:
+        """An answer's text after its first ``offset`` characters, its status, and (once it has
+        ended) its facts: one statement, as the service. A resume reads this once a flush for an
+        answer whose owner ``live_answer`` already checked as the person (the id comes from there)."""
+        async with as_service(self._pool) as conn:
             cursor = await conn.execute(
-                f"select m.id, m.content, {effective_status(self._stale_after_s)}, m.metadata from messages m"
-                " where m.id = %s",
-                (message_id,),
+                f"select m.id, substr(m.content, %s + 1), {effective_status(self._stale_after_s)},"
+                " case when m.status = 'streaming' then null else m.metadata end from messages m where m.id = %s",
+                (offset, message_id),
             )
             row = await cursor.fetchone()
         return AnswerRow(id=row[0], content=row[1], status=row[2], metadata=row[3]) if row else None

@@ -8,6 +8,9 @@ pool as soon as the transaction ends: none is held while a model is thinking.
 from __future__ import annotations
 
 import logging
+import math
+import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +26,23 @@ logger = logging.getLogger(__name__)
 Conn = psycopg.AsyncConnection[Any]
 
 
+# A connection used this recently is trusted without a check; one idle longer (a thawed Lambda's,
+# which the pooler may have closed while it slept) is tested before use.
+TRUST_RECENT_S = 5.0
+_returned_at: weakref.WeakKeyDictionary[Conn, float] = weakref.WeakKeyDictionary()
+
+
+async def _remember_return(conn: Conn) -> None:
+    _returned_at[conn] = time.monotonic()
+
+
+async def _check_if_idle(conn: Conn) -> None:
+    """Test a connection before use only if it sat idle: checking on every checkout would double
+    the statements a busy instance sends (each check is a round trip and a transaction)."""
+    if time.monotonic() - _returned_at.get(conn, -math.inf) > TRUST_RECENT_S:
+        await AsyncConnectionPool.check_connection(conn)
+
+
 def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
     # prepare_threshold=None: Supabase's transaction pooler cannot keep prepared statements.
     return AsyncConnectionPool(
@@ -30,8 +50,8 @@ def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
         min_size=1,
         max_size=max_size,
         kwargs={"autocommit": True, "prepare_threshold": None},
-        # A thawed Lambda may hold connections the pooler closed while it slept: test before use.
-        check=AsyncConnectionPool.check_connection,
+        check=_check_if_idle,
+        reset=_remember_return,
         open=False,
         name="chimera",
     )
