@@ -73,23 +73,20 @@ class PostgresChatStore:
         not the person's. One transaction: the lease and the context come from the same moment.
         """
         async with as_person(self._pool, principal) as conn:
+            # One statement: an answer whose generator died (read as interrupted) is marked so, as
+            # far as it got, and frees the conversation; otherwise only an expired lease does.
             claimed = await conn.execute(
-                "update conversations set answering_turn = %s,"
-                " answering_until = now() + make_interval(secs => %s)"
-                " where id = %s and (answering_until is null or answering_until < now()"
-                # or the turn holding it died: its answer stopped being flushed (read as interrupted)
-                "  or exists (select 1 from messages m where m.conversation_id = conversations.id"
-                f"   and m.status = 'streaming' and ({effective_status(self._stale_after_s)}) = 'interrupted'))"
-                " returning title",
-                (turn_id, TURN_LEASE_S, conversation_id),
+                "with stale as ("
+                "  update messages m set status = 'interrupted' where m.conversation_id = %(id)s"
+                f"  and m.status = 'streaming' and ({effective_status(self._stale_after_s)}) = 'interrupted'"
+                "  returning m.id"
+                ") update conversations set answering_turn = %(turn)s,"
+                " answering_until = now() + make_interval(secs => %(lease)s)"
+                " where id = %(id)s and (answering_until is null or answering_until < now()"
+                " or exists (select 1 from stale)) returning title",
+                {"id": conversation_id, "turn": turn_id, "lease": TURN_LEASE_S},
             )
             row = await claimed.fetchone()
-            if row is not None:  # an answer whose generator died stays as far as it got
-                await conn.execute(
-                    "update messages m set status = 'interrupted' where m.conversation_id = %s"
-                    f" and m.status = 'streaming' and ({effective_status(self._stale_after_s)}) = 'interrupted'",
-                    (conversation_id,),
-                )
             if row is None:
                 exists = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
                 if await exists.fetchone() is not None:
@@ -152,29 +149,34 @@ class PostgresChatStore:
         (born answering this turn), the person's message (unless ``question`` is None: a
         regenerated answer re-answers the one already saved, and the answers it ``replaces`` are
         kept as replaced), and the answer's row, streaming."""
+        answer = {"answer": answer_id, "conversation": conversation_id, "metadata": Jsonb(metadata)}
         async with as_person(self._pool, principal) as conn:
-            if new_title is not None:
+            if new_title is not None:  # its messages' row-level checks must see it: a statement first
                 await conn.execute(
                     "insert into conversations (id, user_id, title, answering_turn, answering_until)"
                     " values (%s, %s, %s, %s, now() + make_interval(secs => %s))",
                     (conversation_id, principal.user_id, new_title, turn_id, TURN_LEASE_S),
                 )
-            else:
-                await conn.execute("update conversations set updated_at = now() where id = %s", (conversation_id,))
-            if question is not None:
-                await conn.execute(
-                    "insert into messages (id, conversation_id, role, content) values (%s, %s, 'user', %s)",
-                    (question_id, conversation_id, question),
-                )
-            if replaces:
-                await conn.execute(
-                    "update messages set status = 'replaced' where id = any(%s) and role = 'assistant'", (replaces,)
-                )
-            # A moment later than the question, so the two always sort question first.
+            # The rest in one statement. The answer is a moment later than the question
+            # (clock_timestamp), so the two always sort question first.
             await conn.execute(
-                "insert into messages (id, conversation_id, role, content, metadata, status, flushed_at, created_at)"
-                " values (%s, %s, 'assistant', '', %s, 'streaming', now(), clock_timestamp())",
-                (answer_id, conversation_id, Jsonb(metadata)),
+                "with touched as ("
+                "  update conversations set updated_at = now() where id = %(conversation)s and %(existing)s"
+                "), question as ("
+                "  insert into messages (id, conversation_id, role, content)"
+                "  select %(question_id)s, %(conversation)s, 'user', %(question)s where %(question)s::text is not null"
+                "), replaced as ("
+                "  update messages set status = 'replaced' where id = any(%(replaces)s::text[]) and role = 'assistant'"
+                ") insert into messages (id, conversation_id, role, content, metadata, status, flushed_at, created_at)"
+                " values (%(answer)s, %(conversation)s, 'assistant', '', %(metadata)s, 'streaming', now(),"
+                " clock_timestamp())",
+                answer
+                | {
+                    "existing": new_title is None,
+                    "question_id": question_id,
+                    "question": question,
+                    "replaces": replaces,
+                },
             )
 
     async def finish_answer(
@@ -192,36 +194,39 @@ class PostgresChatStore:
         """Write the answer as it ended (whole, stopped or failed part-way), what it cost (a row per
         model that spent tokens on it), and end the turn, in one transaction."""
         async with as_person(self._pool, principal) as conn:
-            # Only a streaming row: one a later turn already marked interrupted (this process was
-            # frozen or lost for a while) stays as the person last saw it.
+            # One statement. Only a streaming row is written: one a later turn already marked
+            # interrupted (this process was frozen or lost for a while) stays as the person last saw it.
             await conn.execute(
-                "update messages set content = %s, status = %s, metadata = %s, flushed_at = now()"
-                " where id = %s and status = 'streaming'",
-                (content, status, Jsonb(metadata), message_id),
+                "with answered as ("
+                "  update messages set content = %(content)s, status = %(status)s, metadata = %(metadata)s,"
+                "  flushed_at = now() where id = %(message)s and status = 'streaming'"
+                "), released as ("
+                "  update conversations set updated_at = now(),"
+                "  answering_until = case when answering_turn = %(turn)s then null else answering_until end"
+                "  where id = %(conversation)s"
+                ") insert into ai_usage (id, user_id, conversation_id, message_id, provider, model,"
+                " input_tokens, output_tokens, tokens_used, cost_cents, estimated)"
+                " select gen_random_uuid()::text, %(user)s, %(conversation)s, %(message)s, u.provider, u.model,"
+                " u.input_tokens, u.output_tokens, u.input_tokens + u.output_tokens, u.cost_cents, u.estimated"
+                " from unnest(%(providers)s::text[], %(models)s::text[], %(inputs)s::int[], %(outputs)s::int[],"
+                " %(costs)s::numeric[], %(estimated)s::bool[])"
+                " as u(provider, model, input_tokens, output_tokens, cost_cents, estimated)",
+                {
+                    "content": content,
+                    "status": status,
+                    "metadata": Jsonb(metadata),
+                    "message": message_id,
+                    "turn": turn_id,
+                    "conversation": conversation_id,
+                    "user": principal.user_id,
+                    "providers": [u.provider for u in usage],
+                    "models": [u.model for u in usage],
+                    "inputs": [u.input_tokens for u in usage],
+                    "outputs": [u.output_tokens for u in usage],
+                    "costs": [u.cost_cents for u in usage],
+                    "estimated": [u.estimated for u in usage],
+                },
             )
-            await conn.execute(_RELEASE, (turn_id, conversation_id))
-            if usage:
-                async with conn.cursor() as cursor:
-                    await cursor.executemany(
-                        "insert into ai_usage (id, user_id, conversation_id, message_id, provider, model,"
-                        " input_tokens, output_tokens, tokens_used, cost_cents, estimated)"
-                        " values (gen_random_uuid()::text, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                        [
-                            (
-                                principal.user_id,
-                                conversation_id,
-                                message_id,
-                                record.provider,
-                                record.model,
-                                record.input_tokens,
-                                record.output_tokens,
-                                record.tokens_used,
-                                record.cost_cents,
-                                record.estimated,
-                            )
-                            for record in usage
-                        ],
-                    )
 
     async def flush_progress(self, progress: list[tuple[str, str]]) -> set[str]:
         """Append each (answer id, new text) and renew its turn's lease, in one statement for the
