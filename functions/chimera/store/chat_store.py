@@ -199,11 +199,14 @@ class PostgresChatStore:
             await conn.execute(
                 "with answered as ("
                 "  update messages set content = %(content)s, status = %(status)s, metadata = %(metadata)s,"
-                "  flushed_at = now() where id = %(message)s and status = 'streaming'"
+                "  flushed_at = now() where id = %(message)s and status = 'streaming' returning id"
                 "), released as ("
                 "  update conversations set updated_at = now(),"
                 "  answering_until = case when answering_turn = %(turn)s then null else answering_until end"
-                "  where id = %(conversation)s"
+                # Reading `answered` makes its row lock come first: messages, then conversations, the
+                # order the progress flush takes them in (unreferenced sub-statements run in no
+                # promised order, and the opposite one deadlocks with a flush).
+                "  where id = %(conversation)s and (select count(*) from answered) >= 0"
                 ") insert into ai_usage (id, user_id, conversation_id, message_id, provider, model,"
                 " input_tokens, output_tokens, tokens_used, cost_cents, estimated)"
                 " select gen_random_uuid()::text, %(user)s, %(conversation)s, %(message)s, u.provider, u.model,"
