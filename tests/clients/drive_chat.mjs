@@ -9,6 +9,7 @@
 // environment so it stays out of process listings. Exit status: 0 when a result was printed
 // (whatever the engine's status), 2 for bad arguments, 3 when the turn did not settle in time.
 
+import { memoryChat } from "./memory_chat.mjs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
@@ -40,47 +41,15 @@ const { AbstractChat, DefaultChatTransport } = await import(args.ai);
 const require = createRequire(import.meta.url);
 const { version } = JSON.parse(await readFile(require.resolve(`${args.ai}/package.json`), "utf8"));
 
-// The smallest ChatState the engine accepts: plain arrays, replaced rather than mutated, and
-// snapshots as deep copies, as the framework bindings (React, Vue, Svelte) keep theirs.
-class MemoryChatState {
-  status = "ready";
-  error = undefined;
-  messages = [];
-  pushMessage = (message) => {
-    this.messages = this.messages.concat(message);
-  };
-  popMessage = () => {
-    this.messages = this.messages.slice(0, -1);
-  };
-  replaceMessage = (index, message) => {
-    this.messages = [...this.messages.slice(0, index), this.snapshot(message), ...this.messages.slice(index + 1)];
-  };
-  snapshot = (thing) => structuredClone(thing);
-}
-
-class Chat extends AbstractChat {
-  constructor(init) {
-    super({ ...init, state: new MemoryChatState() });
-  }
-}
-
-function textOf(message) {
-  return message.parts
-    .filter((part) => part.type === "text")
-    .map((part) => part.text)
-    .join("");
-}
+const Chat = memoryChat(AbstractChat);
 
 const chat = new Chat({
   transport: new DefaultChatTransport({
     api: `${args.base.replace(/\/$/, "")}/api/chat`,
     headers: { Authorization: `Bearer ${token}` },
-    // Request glue only: today POST /api/chat takes {message, conversationId, model}, not the AI
-    // SDK's default {id, messages, trigger, messageId}. A later issue makes the default body work;
-    // then this option goes. The response is read by the stock engine with no options at all.
-    prepareSendMessagesRequest: ({ messages }) => ({
-      body: { message: textOf(messages[messages.length - 1]), conversationId: null, model: args.model },
-    }),
+    // The transport's own body ({id, messages, trigger, messageId}), with the model chosen as an
+    // extra field: no request glue, and the response is read by the stock engine as it is.
+    body: { model: args.model },
   }),
 });
 

@@ -19,6 +19,7 @@
 // every step printed its line (whatever the engine did), 2 for bad arguments, 3 when a step did not
 // settle in time.
 
+import { memoryChat, textOf } from "./memory_chat.mjs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
@@ -49,35 +50,7 @@ if (!(reconnectAfterWords >= 1)) usage("--reconnect-after-words must be a number
 const require = createRequire(import.meta.url);
 const { version } = JSON.parse(await readFile(require.resolve("ai7/package.json"), "utf8"));
 
-// The smallest ChatState the engine accepts, as in drive_chat.mjs.
-class MemoryChatState {
-  status = "ready";
-  error = undefined;
-  messages = [];
-  pushMessage = (message) => {
-    this.messages = this.messages.concat(message);
-  };
-  popMessage = () => {
-    this.messages = this.messages.slice(0, -1);
-  };
-  replaceMessage = (index, message) => {
-    this.messages = [...this.messages.slice(0, index), this.snapshot(message), ...this.messages.slice(index + 1)];
-  };
-  snapshot = (thing) => structuredClone(thing);
-}
-
-class Chat extends AbstractChat {
-  constructor(init) {
-    super({ ...init, state: new MemoryChatState() });
-  }
-}
-
-function textOf(message) {
-  return (message?.parts ?? [])
-    .filter((part) => part.type === "text")
-    .map((part) => part.text)
-    .join("");
-}
+const Chat = memoryChat(AbstractChat);
 
 // The stock transport as an app configures it: where the API is and who is asking, nothing more.
 function transport() {

@@ -1,13 +1,12 @@
 """The stock AI SDK chat engine against a real Chimera: `ai` 5, 6 and 7, as an app built on them sees us.
 
 Each test runs tests/clients/drive_chat.mjs in Node: `AbstractChat` with the default transport
-(`DefaultChatTransport`), told only how to shape today's request body, sends one message to the app
-on loopback (the simulator behind it) and prints the messages the engine ends up holding. What a
+(`DefaultChatTransport`, its own request body, the model as an extra field) sends one message to
+the app on loopback (the simulator behind it) and prints the messages the engine ends up holding. What a
 person would see is those messages: one answer, its text exactly once, and no error.
 
-tests/clients/resume_chat.mjs drives `ai` 7 with no glue at all (the transport's own body, its own
-reconnect URL): a second reader joins an answer mid-way with `reconnectToStream`, and the engine
-regenerates the answer.
+tests/clients/resume_chat.mjs drives `ai` 7 with its own reconnect URL too: a second reader joins an
+answer mid-way with `reconnectToStream`, and the engine regenerates the answer.
 """
 
 from __future__ import annotations
