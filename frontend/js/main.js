@@ -15,7 +15,7 @@ import {
 import { ConversationList } from "./history.js";
 import { ModelPicker } from "./models.js";
 import { Sidebar, SignInNotice } from "./panels.js";
-import { startChat } from "./stream.js";
+import { resumeChat, startChat } from "./stream.js";
 import { ChatView, liveFacts } from "./ui.js";
 import { UsagePanel } from "./usage.js";
 
@@ -79,8 +79,21 @@ function refreshSidebar() {
   return Promise.all([conversationList.refresh(), refreshUsage()]);
 }
 
-async function openConversation(id) {
-  state.controller?.abort();
+// The address names the conversation on screen (#/c/<id>): a reload, back and forward, and a
+// shared link reopen it. A fragment, so the static host needs no rewrites.
+function conversationInAddress() {
+  const match = /^#\/c\/([A-Za-z0-9_-]+)$/.exec(location.hash);
+  return match ? match[1] : null;
+}
+
+function showInAddress(id) {
+  const hash = id ? `#/c/${id}` : "";
+  if (location.hash === hash) return;
+  history.pushState(null, "", hash || location.pathname + location.search);
+}
+
+async function openConversation(id, { fromAddress = false } = {}) {
+  state.controller?.abort(); // leaves an answer being generated running: it is only not followed here
   state.opening?.abort();
   const opening = new AbortController();
   state.opening = opening;
@@ -92,8 +105,11 @@ async function openConversation(id) {
     view.showConversation(conversation);
     state.conversationId = conversation.id;
     conversationList.setActive(conversation.id);
+    if (!fromAddress) showInAddress(conversation.id);
     view.setStatus("");
     if (sidebar.close()) view.prompt.focus(); // on a phone the list covered the conversation
+    const last = conversation.messages[conversation.messages.length - 1];
+    if (last?.role === "assistant" && last.status === "streaming") followAnswer(conversation.id);
   } catch (error) {
     if (opening.signal.aborted) return;
     view.setStatus("");
@@ -104,13 +120,47 @@ async function openConversation(id) {
   }
 }
 
-function startNewChat() {
+/** An answer still being generated (after a reload, or from another tab) completes before your eyes. */
+async function followAnswer(conversationId) {
+  const controller = new AbortController();
+  state.controller = controller;
+  view.setStreaming(true);
+  view.setStatus("Following the answer being written…");
+  try {
+    const events = await resumeChat(conversationId, { signal: controller.signal });
+    if (events === null || state.conversationId !== conversationId) {
+      view.setStatus("");
+      return;
+    }
+    const saved = view.lastAnswer();
+    if (saved) view.removeMessage(saved); // the stream sends it again from its start
+    const answer = view.startAssistantMessage();
+    const outcome = await renderStream(events, answer, { providersChanged: false });
+    if (outcome === "incomplete") answer.interrupt("Incomplete answer.");
+    view.setStatus("");
+  } catch (error) {
+    view.setStatus(controller.signal.aborted ? "Stopped." : "");
+    if (!controller.signal.aborted) view.showError(midStreamMessage(error));
+  } finally {
+    finishTurn(controller);
+  }
+}
+
+function startNewChat({ fromAddress = false } = {}) {
   state.controller?.abort();
   state.opening?.abort();
   state.conversationId = null;
   view.clearConversation();
   conversationList.setActive(null);
+  if (!fromAddress) showInAddress(null);
 }
+
+window.addEventListener("popstate", () => {
+  const id = conversationInAddress();
+  if (id === state.conversationId) return;
+  if (id) openConversation(id, { fromAddress: true });
+  else startNewChat({ fromAddress: true });
+});
 
 async function send(text) {
   state.opening?.abort(); // the message goes to the conversation on screen
@@ -177,6 +227,7 @@ async function renderStream(events, answer, turn) {
     switch (event.type) {
       case "data-conversation":
         state.conversationId = event.data.conversationId;
+        showInAddress(state.conversationId);
         // A follow-up turn carries no title: keep the one on screen.
         view.setConversation(state.conversationId, event.data.title || view.title.textContent);
         conversationList.setActive(state.conversationId);
@@ -280,3 +331,5 @@ view.setStreaming(false);
 modelPicker.refresh();
 checkHealth();
 refreshSidebar();
+const linked = conversationInAddress();
+if (linked) openConversation(linked, { fromAddress: true });

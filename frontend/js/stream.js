@@ -35,6 +35,22 @@ export async function startChat({ message, conversationId, model }, { signal } =
 }
 
 /**
+ * Follow the answer being generated in a conversation (GET /api/chat/{id}/stream): its events from
+ * the start, or null when nothing is being generated there (204).
+ *
+ * @param {string} conversationId
+ * @param {{signal?: AbortSignal}} [options]
+ */
+export async function resumeChat(conversationId, { signal } = {}) {
+  const response = await apiFetch(`${CHAT_URL}/${encodeURIComponent(conversationId)}/stream`, {
+    headers: { Accept: "text/event-stream" },
+    signal,
+  });
+  if (response.status === 204 || !response.body) return null;
+  return readEvents(response.body);
+}
+
+/**
  * Parse a server-sent-events body incrementally into JSON event objects, stopping at `[DONE]`.
  * Events may be split across network chunks at any byte, including inside a UTF-8 sequence or
  * between the \r and \n of a line ending.

@@ -121,6 +121,12 @@ export class ChatView {
     article.remove();
   }
 
+  /** The last answer on screen, if it is the last message (a saved answer still being generated). */
+  lastAnswer() {
+    const last = this.log.lastElementChild;
+    return last?.classList.contains("message--assistant") ? last : null;
+  }
+
   startAssistantMessage() {
     const { article, textEl } = this.addMessage("assistant", "");
     // Screen readers wait for the whole answer instead of reading every word as it lands.

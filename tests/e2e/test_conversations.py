@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
 from tests.e2e.helpers import (
@@ -273,3 +274,34 @@ def test_on_a_phone_the_list_is_behind_a_toggle(page: Page) -> None:
     expect(conversation_list(page)).to_be_hidden()
     expect(page.locator(".message--user")).to_have_count(1)
     expect(prompt(page)).to_be_focused()
+
+
+def test_the_address_names_the_conversation_and_a_reload_follows_its_answer_to_the_end(
+    page: Page, simulator: ProviderSimulator
+) -> None:
+    # Given a long answer is being written
+    simulator.state.script("groq", Scenario(tokens=60, token_delay_s=0.05))
+    send(page, "Write a long one")
+    expect(page.locator(".message--assistant .message__text")).not_to_be_empty(timeout=ANSWER_TIMEOUT_MS)
+
+    # Then the address names the conversation
+    expect(page).to_have_url(re.compile(r"#/c/[A-Za-z0-9_-]+$"))
+    address = page.url
+
+    # When the person reloads mid-answer
+    page.reload()
+
+    # Then the conversation reopens and its answer completes before their eyes, once
+    expect(page.locator(".message--user .message__text")).to_have_text(["Write a long one"])
+    answer = page.locator(".message--assistant .message__text")
+    expect(answer).to_have_count(1)
+    expect(answer).to_have_text(simulated_answer("Write a long one", 60), timeout=ANSWER_TIMEOUT_MS)
+    assert page.url == address
+
+    # And back leaves it for a new chat, forward reopens it
+    button(page, "New chat").click()
+    expect(page.locator(".message")).to_have_count(0)
+    page.go_back()
+    expect(page.locator(".message--user .message__text")).to_have_text(["Write a long one"])
+    page.go_forward()
+    expect(page.locator(".message")).to_have_count(0)
