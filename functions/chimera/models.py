@@ -46,7 +46,9 @@ class UIMessagePart(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: str = Field(max_length=100)
-    text: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+    # No length limit here: earlier answers come back as the client holds them (the body's size
+    # is bounded); only the question is read, and checked (``UIChatRequest``).
+    text: str | None = None
 
 
 class UIMessage(BaseModel):
@@ -56,7 +58,7 @@ class UIMessage(BaseModel):
 
     id: str | None = Field(default=None, max_length=200)
     role: Literal["user", "assistant", "system"]
-    parts: list[UIMessagePart] = Field(default_factory=list, max_length=200)
+    parts: list[UIMessagePart] = Field(default_factory=list, max_length=10_000)
 
     @property
     def text(self) -> str:
@@ -93,7 +95,7 @@ class UIChatRequest(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     id: str = Field(min_length=1, max_length=64, pattern=CONVERSATION_ID_PATTERN)
-    messages: list[UIMessage] = Field(min_length=1, max_length=1000)
+    messages: list[UIMessage] = Field(min_length=1, max_length=100_000)
     trigger: Literal["submit-message", "regenerate-message"] = "submit-message"
     message_id: str | None = Field(default=None, alias="messageId", max_length=200)
     model: ModelChoice = "auto"

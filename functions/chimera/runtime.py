@@ -153,8 +153,11 @@ class ChatParts:
         )
 
     async def close(self) -> None:
-        await self.service.close()
+        # Answers still being generated go on (and are flushed) while the process drains; what is
+        # left after that is cancelled, so its rows read as interrupted, before anything it uses
+        # (the flusher, the providers) is closed under it.
         await self.background.drain()
+        await self.service.close()
         for provider in self.providers.values():
             await provider.aclose()
 

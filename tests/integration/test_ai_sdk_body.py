@@ -116,3 +116,15 @@ def test_a_body_whose_last_user_message_has_no_text_gets_a_sentence(client: http
     status, (problem,) = send(client, body)
     assert status == 422
     assert "the message is empty" in problem["detail"]
+
+
+def test_a_long_earlier_answer_sent_back_by_the_client_does_not_refuse_the_next_question(
+    client: httpx.Client,
+) -> None:
+    # The transport resends the whole chat; an answer of 20,000 characters (about 5,000 tokens) and
+    # a history far over 256 KB are the client's copy, not the question, and are not held against it.
+    long_answer = "word " * 4_000
+    history = ["Tell me a lot", long_answer] * 15  # about 600 KB
+    status, events = send(client, ui_body(str(uuid.uuid4()), *history, "Thanks, and now?"))
+    assert status == 200, events
+    assert streamed_text(events) == simulated_answer("Thanks, and now?")

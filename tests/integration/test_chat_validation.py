@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -46,10 +47,14 @@ def test_a_body_that_is_not_json_is_refused(client: httpx.Client, db: psycopg.Co
 
 
 def test_an_oversized_body_is_refused_before_parsing(client: httpx.Client, db: psycopg.Connection) -> None:
-    response = client.post("/api/chat", json={"message": "x" * 300_000})
+    # POST /api/chat takes up to 4 MB: a stock AI SDK client resends the whole conversation.
+    response = client.post("/api/chat", json={"message": "x" * 4_300_000})
 
     assert response.status_code == 413
-    assert "larger than 256 KB" in response.json()["detail"]
+    assert "larger than 4,096 KB" in response.json()["detail"]
+    # Every other route keeps 256 KB.
+    renamed = client.patch(f"/api/conversations/{uuid.uuid4()}", json={"title": "x" * 300_000})
+    assert renamed.status_code == 413 and "larger than 256 KB" in renamed.json()["detail"]
     assert db.execute("select count(*) from messages").fetchone() == (0,)
 
 
@@ -70,7 +75,7 @@ def test_an_unknown_api_route_is_a_404_problem_not_the_page(client: httpx.Client
 def test_an_oversized_body_without_a_length_is_refused_too(client: httpx.Client, db: psycopg.Connection) -> None:
     def chunks() -> Iterator[bytes]:  # chunked transfer: no Content-Length to look at
         yield b'{"message": "'
-        for _ in range(40):
+        for _ in range(430):
             yield b"x" * 10_000
         yield b'"}'
 

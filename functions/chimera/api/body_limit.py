@@ -8,6 +8,9 @@ from chimera import words
 from chimera.api.problems import problem
 
 MAX_BODY_BYTES = 256 * 1024  # far above the longest valid message, far below a memory problem
+# A stock AI SDK client sends the whole conversation with every message (only its last question
+# is read): long chats need room, still far below a memory problem.
+CHAT_BODY_BYTES = 4 * 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -25,8 +28,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = CHAT_BODY_BYTES if scope["path"] == "/api/chat" else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await self._refuse(scope, receive, send)
             return
         seen = 0
@@ -37,7 +41,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     too_large = True
                     raise BodyTooLarge
             return message
@@ -61,5 +65,6 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = words.body_too_large(self.max_bytes // 1024)
+        max_bytes = CHAT_BODY_BYTES if scope["path"] == "/api/chat" else self.max_bytes
+        detail = words.body_too_large(max_bytes // 1024)
         await problem(413, words.TOO_LARGE_TITLE, detail)(scope, receive, send)

@@ -32,5 +32,10 @@ class BackgroundWrites:
             logger.error("background write failed", extra={"task": task.get_name(), "error": type(exc).__name__})
 
     async def drain(self, timeout_s: float = 10.0) -> None:
+        """Wait for the tasks under way; cancel what is still running after ``timeout_s``."""
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout_s)
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)

@@ -49,6 +49,7 @@ class Generation:
         self,
         *,
         answer: Answer,
+        owner: str,
         conversation_id: str,
         title: str,
         events: AsyncGenerator[RouterEvent],
@@ -57,6 +58,7 @@ class Generation:
         release: Callable[[], Awaitable[None]],
     ) -> None:
         self.answer = answer
+        self.owner = owner  # the person whose answer this is (user id)
         self.conversation_id = conversation_id
         self.title = title
         self.log: list[Event] = []
@@ -74,7 +76,10 @@ class Generation:
         return bool(self.log) and isinstance(self.log[-1], Ended)
 
     def stop(self) -> None:
-        """End the answer now; what was generated is kept as ``stopped``."""
+        """End the answer now; what was generated is kept as ``stopped``. Once is enough: a second
+        stop (the next flush reads the same request back) must not cut the provider's close short."""
+        if self._stop_requested:
+            return
         self._stop_requested = True
         if self._pump is not None:
             self._pump.cancel()

@@ -106,6 +106,7 @@ class ChatService:
         )
         generation = Generation(
             answer=answer,
+            owner=turn.principal.user_id,
             conversation_id=turn.conversation_id,
             title=turn.title,
             events=self._router.stream(choice=turn.request.model, messages=turn.prompt),
@@ -130,23 +131,30 @@ class ChatService:
         """The answer as the AI SDK UI message stream, from its first event, whoever asks."""
         return following.generation_stream(generation, heartbeat_s=self._settings.sse_heartbeat_s)
 
+    def _generating_here(self, principal: Principal, conversation_id: str) -> Generation | None:
+        """The person's answer being generated in this process (its rows may not be written yet)."""
+        generation = self._live.get(conversation_id)
+        if generation is None or generation.ended or generation.owner != principal.user_id:
+            return None
+        return generation
+
     async def stop(self, *, principal: Principal, conversation_id: str) -> bool:
         """Stop the conversation's answer, wherever it is being generated; False if none was.
         Raises ``ConversationNotFound`` for someone else's conversation."""
-        stopping = await self._store.request_stop(principal=principal, conversation_id=conversation_id)
-        generation = self._live.get(conversation_id)
-        if generation is not None and not generation.ended:
-            generation.stop()  # here: at once; on another instance, at its next progress flush
+        generation = self._generating_here(principal, conversation_id)
+        if generation is not None:
+            generation.stop()  # here: at once
             return True
-        return stopping is not None
+        stopping = await self._store.request_stop(principal=principal, conversation_id=conversation_id)
+        return stopping is not None  # elsewhere: at its generator's next progress flush
 
     async def resume(self, *, principal: Principal, conversation_id: str) -> AsyncGenerator[bytes] | None:
         """The answer being generated in the conversation, from its start; None when there is none.
         Raises ``ConversationNotFound`` for someone else's conversation."""
-        row = await self._store.live_answer(principal=principal, conversation_id=conversation_id)
-        generation = self._live.get(conversation_id)
-        if generation is not None and not generation.ended:
+        generation = self._generating_here(principal, conversation_id)
+        if generation is not None:
             return self.stream(generation)  # generated here: follow it exactly
+        row = await self._store.live_answer(principal=principal, conversation_id=conversation_id)
         if row is None:
             return None
         return following.row_stream(

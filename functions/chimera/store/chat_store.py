@@ -82,8 +82,11 @@ class PostgresChatStore:
                 "  returning m.id"
                 ") update conversations set answering_turn = %(turn)s,"
                 " answering_until = now() + make_interval(secs => %(lease)s)"
-                " where id = %(id)s and (answering_until is null or answering_until < now()"
-                " or exists (select 1 from stale)) returning title",
+                # Reading `stale` first makes its message locks come before this conversation's: the
+                # order the progress flush and finish_answer take them in (else: deadlock).
+                " where (select count(*) from stale) >= 0 and id = %(id)s"
+                " and (answering_until is null or answering_until < now() or exists (select 1 from stale))"
+                " returning title",
                 {"id": conversation_id, "turn": turn_id, "lease": TURN_LEASE_S},
             )
             row = await claimed.fetchone()
