@@ -6,8 +6,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -20,17 +19,12 @@ from chimera.store import dynamodb as health_dynamodb
 from chimera.store.dynamodb import DynamoHealthStore, DynamoRateLimiter, DynamoTokenLimiter
 from moto import mock_aws
 
-TABLE = "chimera-runtime-state"
+from tests.support.aws import Clock, OneRequestAtATime, create_state_table, use_fake_credentials
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_fake_credentials(monkeypatch)
     for setting in (
         "DATABASE_URL",
         "GROQ_API_KEY",
@@ -45,14 +39,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def table(aws: None) -> str:
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return TABLE
+    return create_state_table()
 
 
 def rate_limited(retry_after_s: float = 30) -> ProviderError:
@@ -217,37 +204,6 @@ def test_a_secret_that_cannot_be_read_names_it(aws: None) -> None:
         NotConfigured, match=r"The secret chimera/absent could not be read \(\w+\)\. Please check that it exists"
     ):
         with_secrets(ChatSettings(_env_file=None, chimera_secret_ids="chimera/absent"))  # type: ignore[call-arg]
-
-
-class OneRequestAtATime:
-    """A DynamoDB client whose every request is applied whole before the next, as DynamoDB applies
-    each one atomically. moto's in-process backend does not: two threads' ADDs or conditional
-    puts can interleave inside moto and lose one, which would test moto rather than our code.
-    Requests of different threads still interleave between each other, so reads go stale and
-    conditional writes conflict as they do in AWS."""
-
-    def __init__(self) -> None:
-        self._client = boto3.client("dynamodb")
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        call = getattr(self._client, name)
-
-        def one_at_a_time(**kwargs: Any) -> Any:
-            with self._lock:
-                return call(**kwargs)
-
-        return one_at_a_time
-
-
-class Clock:
-    """One clock for every instance in a test: time moves when the test says so."""
-
-    def __init__(self, now: float = 1_767_268_800.0) -> None:  # 2026-01-01T12:00:00Z
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_two_instances_share_one_chat_window(table: str) -> None:

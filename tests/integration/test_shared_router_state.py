@@ -34,9 +34,8 @@ from chimera.store.dynamodb import DynamoBudgetStore, DynamoHealthStore
 from chimera.store.memory import MemoryBudgetStore
 from moto import mock_aws
 
-from tests.integration.test_aws_stores import Clock, OneRequestAtATime
+from tests.support.aws import Clock, OneRequestAtATime, create_state_table, use_fake_credentials
 
-TABLE = "chimera-runtime-state"
 CATALOGUE = load_catalogue()
 FAST = CATALOGUE.spec("groq-llama-8b")  # auto's choice for a short plain question
 LARGE = CATALOGUE.spec("groq-llama-70b")
@@ -45,25 +44,9 @@ HI = [PromptMessage("user", "hi")]
 
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The runtime-state table as the CDK makes it: key ``pk``, TTL attribute ``expires_at``."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_fake_credentials(monkeypatch)
     with mock_aws():
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.update_time_to_live(
-            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-        )
-        yield TABLE
+        yield create_state_table()
 
 
 @dataclass
