@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chimera import words
 from chimera.auth import AuthError
-from chimera.models import Principal
+from chimera.models import CONVERSATION_ID_PATTERN, Principal
 from chimera.runtime import ChatParts, Runtime, RuntimeHolder
 from chimera.store.history_store import PostgresHistoryStore
 from chimera.store.usage_store import PostgresUsageStore
@@ -55,3 +55,6 @@ async def current_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+# A conversation's id in a route's path: what we hand out, and nothing odd.
+ConversationId = Annotated[str, Path(max_length=64, pattern=CONVERSATION_ID_PATTERN)]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from chimera.api.deps import ChatDep, CurrentUser
+from chimera.api.deps import ChatDep, ConversationId, CurrentUser
 from chimera.api.problems import problem_responses
 from chimera.chat import sse
-from chimera.models import CONVERSATION_ID_PATTERN, ChatBody
+from chimera.models import ChatBody
 from chimera.settings import ChatSettings
 
 router = APIRouter()
@@ -73,7 +73,7 @@ class StopResult(BaseModel):
     summary="Stop the answer being generated in a conversation",
 )
 async def stop(
-    conversation_id: Annotated[str, Path(min_length=1, max_length=64, pattern=CONVERSATION_ID_PATTERN)],
+    conversation_id: ConversationId,
     principal: CurrentUser,
     chat: ChatDep,
 ) -> StopResult:
@@ -91,7 +91,7 @@ async def stop(
     summary="Resume the answer being generated in a conversation",
 )
 async def resume(
-    conversation_id: Annotated[str, Path(min_length=1, max_length=64, pattern=CONVERSATION_ID_PATTERN)],
+    conversation_id: ConversationId,
     principal: CurrentUser,
     chat: ChatDep,
 ) -> Response:

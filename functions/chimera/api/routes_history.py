@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from chimera.api.deps import CurrentUser, HistoryStoreDep
+from chimera.api.deps import ConversationId, CurrentUser, HistoryStoreDep
 from chimera.api.problems import problem_responses
 from chimera.models import (
-    CONVERSATION_ID_PATTERN,
     ConversationDetail,
     ConversationPage,
     ConversationRename,
@@ -20,7 +19,6 @@ from chimera.models import (
 )
 
 router = APIRouter(prefix="/api/conversations", tags=["history"])
-ConversationId = Annotated[str, Path(max_length=64, pattern=CONVERSATION_ID_PATTERN)]
 
 
 @router.get("", response_model=ConversationPage, responses=problem_responses(400))

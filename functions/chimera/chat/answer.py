@@ -77,8 +77,7 @@ class Answer:
             return self._usage
         spent = list(self.spent)
         if self.model is not None and self.unreported:
-            prompt_tokens = sum(len(m.content) for m in self.prompt) // 4
-            spent.append(Spent(self.model, Usage(prompt_tokens, self.unreported), estimated=True))
+            spent.append(Spent(self.model, Usage.estimated(self.prompt, self.unreported), estimated=True))
         usage = [
             UsageRecord(
                 provider=s.model.provider,

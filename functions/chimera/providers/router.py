@@ -245,7 +245,7 @@ class Router:
                     return
                 except ProviderError as error:
                     settled = True
-                    spent = _estimate(prompt, pieces) if pieces else None  # text it generated was billed
+                    spent = Usage.estimated(prompt, pieces) if pieces else None  # text it generated was billed
                     self._report(spec, error)
                     attempts.failures.append((spec, error))
                     await self._book.failed(spec, weight, error, spent=spent)
@@ -307,12 +307,6 @@ class Router:
                 yield item
         finally:
             await items.aclose()
-
-
-def _estimate(prompt: list[PromptMessage], pieces: int) -> Usage:
-    """What an attempt that broke mid-answer consumed: about four characters a token for the prompt,
-    one token a streamed piece for the answer."""
-    return Usage(input_tokens=sum(len(m.content) for m in prompt) // 4, output_tokens=pieces)
 
 
 def _too_large(spec: ModelSpec) -> ProviderError:
