@@ -82,6 +82,7 @@ class ChatRequest(BaseModel):
         return _a_message(value)
 
     regenerate: ClassVar[bool] = False
+    edits: ClassVar[str | None] = None
     names_its_conversation: ClassVar[bool] = False  # a new conversation gets an id we choose
 
 
@@ -90,7 +91,9 @@ class UIChatRequest(BaseModel):
     ``{id, messages, trigger, messageId?, model?}``. ``id`` is the conversation (a client-chosen id:
     created if new, 404 if it is someone else's); the last user message is the question (the
     earlier ones are ignored: the server's history is the conversation); ``trigger:
-    "regenerate-message"`` answers the last question again, replacing its answer."""
+    "regenerate-message"`` answers the last question again, replacing its answer; ``trigger:
+    "submit-message"`` with a ``messageId`` that names a saved question is an edit: that question
+    and what followed it are replaced by the new question and its answer."""
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
@@ -112,6 +115,12 @@ class UIChatRequest(BaseModel):
     @property
     def regenerate(self) -> bool:
         return self.trigger == "regenerate-message"
+
+    @property
+    def edits(self) -> str | None:
+        """The saved question this one replaces: ``useChat``'s ``sendMessage({text, messageId})``.
+        An id the server never saved (a client's own) makes an ordinary question."""
+        return None if self.regenerate else self.message_id
 
     @property
     def message(self) -> str | None:
@@ -201,7 +210,8 @@ class MessagePublic(PublicModel):
     metadata: dict[str, Any] | None
     created_at: datetime
     # An answer's state: streaming (being generated: resume it with GET /api/chat/{id}/stream),
-    # complete, stopped, failed (part-way), interrupted (its generator died), replaced (regenerated).
+    # complete, stopped, failed (part-way), interrupted (its generator died), replaced (regenerated, or
+    # a question edited, with what followed it).
     status: Literal["streaming", "complete", "stopped", "failed", "interrupted", "replaced"] = "complete"
 
 

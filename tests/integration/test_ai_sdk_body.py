@@ -106,6 +106,48 @@ def test_regenerate_answers_the_last_question_again_and_keeps_the_old_answer_as_
     assert [m["status"] for m in detail["messages"]] == ["complete", "replaced", "complete"]
 
 
+def test_an_edit_replaces_the_question_and_what_followed_it_and_is_answered_in_its_place(
+    client: httpx.Client, db: psycopg.Connection, simulator: ProviderSimulator
+) -> None:
+    chat_id = str(uuid.uuid4())
+    send(client, ui_body(chat_id, "First question"))
+    send(client, ui_body(chat_id, "First question", "…", "Second question"))
+    second_id = db.execute(
+        "select id from messages where conversation_id = %s and content = 'Second question'", (chat_id,)
+    ).fetchone()[0]
+
+    body = ui_body(chat_id, "First question", "…", "Second question, edited", messageId=second_id)
+    status, events = send(client, body)
+
+    assert status == 200 and of_type(events, "finish")
+    rows = db.execute(
+        "select role, content, status from messages where conversation_id = %s order by created_at", (chat_id,)
+    ).fetchall()
+    assert [(role, state) for role, _, state in rows] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
+        ("user", "replaced"),
+        ("assistant", "replaced"),
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert rows[4][1] == "Second question, edited"
+    # The model was asked the edited question.
+    assert simulator.state.seen[-1].prompt == "Second question, edited"
+    assert streamed_text(events) == simulated_answer("Second question, edited")
+
+
+def test_a_message_id_the_server_never_saved_is_an_ordinary_question(
+    client: httpx.Client, db: psycopg.Connection
+) -> None:
+    chat_id = str(uuid.uuid4())
+    send(client, ui_body(chat_id, "First question"))
+    status, _ = send(client, ui_body(chat_id, "First question", "…", "Again", messageId="client-side-id"))
+    assert status == 200
+    states = db.execute("select status from messages where conversation_id = %s", (chat_id,)).fetchall()
+    assert [s for (s,) in states] == ["complete"] * 4
+
+
 def test_regenerating_in_a_conversation_that_does_not_exist_is_not_found(client: httpx.Client) -> None:
     status, (problem,) = send(client, ui_body(str(uuid.uuid4()), "x", trigger="regenerate-message"))
     assert status == 404 and problem["status"] == 404

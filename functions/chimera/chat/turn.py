@@ -53,7 +53,7 @@ class Turn:
     question_id: str  # the person's message this answers
     turn_id: str = field(default_factory=lambda: str(uuid.uuid4()))  # holds the conversation
     answer_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    replaces: list[str] = field(default_factory=list)  # answers a regenerated one replaces
+    replaces: list[str] = field(default_factory=list)  # what a regenerated answer or an edit replaces
 
 
 async def prepare_turn(store: TurnStore, principal: Principal, request: AnyChatRequest, *, history_turns: int) -> Turn:
@@ -97,6 +97,10 @@ async def prepare_turn(store: TurnStore, principal: Principal, request: AnyChatR
     else:
         assert question is not None  # the request's validator: a question unless regenerating
         prompt_question = question
+        edited = next((i for i, m in enumerate(history) if m.role == "user" and m.id == request.edits), None)
+        if edited is not None:  # the edited question and everything after it are kept as replaced
+            replaces = [m.id for m in history[edited:]]
+            history = history[:edited]
     prompt = [PromptMessage("system", SYSTEM_PROMPT)]
     prompt += [PromptMessage(m.role, m.content) for m in history if m.content]
     prompt.append(PromptMessage("user", prompt_question))

@@ -150,8 +150,8 @@ class PostgresChatStore:
     ) -> None:
         """Write what a turn starts with, in one transaction: the conversation if ``new_title``
         (born answering this turn), the person's message (unless ``question`` is None: a
-        regenerated answer re-answers the one already saved, and the answers it ``replaces`` are
-        kept as replaced), and the answer's row, streaming."""
+        regenerated answer re-answers the one already saved), the messages it ``replaces`` (kept as
+        replaced: a regenerated answer, or an edited question and what followed it), and the answer's row, streaming."""
         answer = {"answer": answer_id, "conversation": conversation_id, "metadata": Jsonb(metadata)}
         async with as_person(self._pool, principal) as conn:
             if new_title is not None:  # its messages' row-level checks must see it: a statement first
@@ -169,7 +169,8 @@ class PostgresChatStore:
                 "  insert into messages (id, conversation_id, role, content)"
                 "  select %(question_id)s, %(conversation)s, 'user', %(question)s where %(question)s::text is not null"
                 "), replaced as ("
-                "  update messages set status = 'replaced' where id = any(%(replaces)s::text[]) and role = 'assistant'"
+                "  update messages set status = 'replaced'"
+                "  where id = any(%(replaces)s::text[]) and conversation_id = %(conversation)s"
                 ") insert into messages (id, conversation_id, role, content, metadata, status, flushed_at, created_at)"
                 " values (%(answer)s, %(conversation)s, 'assistant', '', %(metadata)s, 'streaming', now(),"
                 " clock_timestamp())",
