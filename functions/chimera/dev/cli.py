@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from chimera.dev.settings import LocalSettings
+from chimera.dev.simulator.state import SHAPES, Shape
 from chimera.settings import ChatSettings, CoreSettings
 from chimera.store.migrate import apply_migrations
 
@@ -26,12 +27,14 @@ def _local_database(settings: LocalSettings) -> str:
     return start_embedded_postgres(data_dir)
 
 
-def dev(host: str, port: int, simulator_port: int) -> None:
+def dev(host: str, port: int, simulator_port: int, simulator_shape: Shape | None) -> None:
     import uvicorn
 
     from chimera.dev.app import create_local_app
 
     settings = LocalSettings()
+    if simulator_shape is not None:  # the flag wins over CHIMERA_SIMULATOR_SHAPE
+        settings = settings.model_copy(update={"chimera_simulator_shape": simulator_shape})
     database_url = _local_database(settings)
     applied = asyncio.run(apply_migrations(database_url))
     print(f"Migrations: {', '.join(applied) if applied else 'up to date'}")
@@ -43,9 +46,10 @@ def dev(host: str, port: int, simulator_port: int) -> None:
         update["supabase_jwt_secret"] = SecretStr(load_or_create_secret(secret_file))
         print(f"Sign-in:   local person {settings.chimera_local_user_id}, tokens signed with {secret_file}")
     if settings.groq_api_key is None and settings.google_generative_ai_api_key is None:
-        from chimera.dev.simulator import ProviderSimulator
+        from chimera.dev.simulator import ProviderSimulator, SimulatorDefaults
 
-        simulator = ProviderSimulator(port=simulator_port).start()
+        shape = settings.chimera_simulator_shape
+        simulator = ProviderSimulator(port=simulator_port, defaults=SimulatorDefaults(shape=shape)).start()
         update |= {
             "groq_api_key": SIMULATED_KEY,
             "google_generative_ai_api_key": SIMULATED_KEY,
@@ -54,7 +58,7 @@ def dev(host: str, port: int, simulator_port: int) -> None:
             "chimera_simulated_providers": True,
         }
         print(f"Providers: SIMULATED at {simulator.base_url} (no GROQ_API_KEY or GOOGLE_GENERATIVE_AI_API_KEY set)")
-        print("           answers are made up; set a key to talk to a real model")
+        print(f"           answers are made up ({shape}); set a key to talk to a real model")
     else:
         configured = [
             n for n, k in (("Groq", settings.groq_api_key), ("Gemini", settings.google_generative_ai_api_key)) if k
@@ -72,12 +76,12 @@ def migrate() -> None:
     print(f"Applied: {', '.join(applied)}" if applied else "Nothing to apply: the database is up to date.")
 
 
-def simulator(host: str, port: int, reasoning_tokens: int | None) -> None:
+def simulator(host: str, port: int, reasoning_tokens: int | None, shape: Shape) -> None:
     import uvicorn
 
     from chimera.dev.simulator import SimulatorDefaults, SimulatorState, create_simulator_app
 
-    defaults = SimulatorDefaults()
+    defaults = SimulatorDefaults(shape=shape)
     if reasoning_tokens is not None:
         defaults.reasoning_tokens = reasoning_tokens
     state = SimulatorState(defaults=defaults)
@@ -92,6 +96,12 @@ def main(argv: list[str] | None = None) -> None:
     dev_cmd.add_argument("--host", default="127.0.0.1")
     dev_cmd.add_argument("--port", type=int, default=8000)
     dev_cmd.add_argument("--simulator-port", type=int, default=0, help="0 picks a free port")
+    dev_cmd.add_argument(
+        "--simulator-shape",
+        choices=SHAPES,
+        default=None,
+        help="how simulated answers look (default: CHIMERA_SIMULATOR_SHAPE, else mixed: sized by the prompt)",
+    )
     commands.add_parser("migrate", help="apply the SQL migrations to DATABASE_URL")
     commands.add_parser(
         "models", help="print the model catalogue; with provider keys set, check each id is served (exit 1 if not)"
@@ -102,9 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     sim_cmd.add_argument(
         "--reasoning-tokens", type=int, default=None, help="reasoning pieces before each answer (default: as models do)"
     )
+    sim_cmd.add_argument("--shape", choices=SHAPES, default="words", help="how answers look when not scripted")
     args = parser.parse_args(argv)
     if args.command == "dev":
-        dev(args.host, args.port, args.simulator_port)
+        dev(args.host, args.port, args.simulator_port, args.simulator_shape)
     elif args.command == "migrate":
         migrate()
     elif args.command == "models":
@@ -112,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(asyncio.run(check_models(ChatSettings())))
     else:
-        simulator(args.host, args.port, args.reasoning_tokens)
+        simulator(args.host, args.port, args.reasoning_tokens, args.shape)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
+from chimera.dev.simulator.state import Shape
 from chimera.settings import ChatSettings
 
 
@@ -18,6 +19,9 @@ class LocalSettings(ChatSettings):
     chimera_data_dir: str = ".chimera"
     # Serve frontend/ from the same app. In AWS, CloudFront serves it from S3.
     chimera_serve_frontend: bool = True
+    # How `chimera dev`'s provider simulator answers: "mixed" is sized and shaped by the prompt like a
+    # real model's answer. The test suite starts its own simulator, which keeps "words".
+    chimera_simulator_shape: Shape = "mixed"
 
     @model_validator(mode="after")
     def _local_only(self) -> LocalSettings:

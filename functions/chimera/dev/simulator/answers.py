@@ -11,6 +11,7 @@ import random
 import re
 from collections.abc import Iterable
 
+from chimera.dev.simulator.mixed import mixed_answer
 from chimera.dev.simulator.state import Oddity, Shape, SimulatorDefaults
 
 _WORDS = (
@@ -108,6 +109,13 @@ def long_answer(prompt: str) -> str:
     return markdown_answer(prompt) + "".join(sections)
 
 
+def shaped_answer(prompt: str, shape: Shape) -> str:
+    """The markdown shapes' text ("words" is built as tokens, see ``simulated_tokens``)."""
+    if shape == "mixed":
+        return mixed_answer(prompt, _seed(prompt))
+    return long_answer(prompt) if shape == "long" else markdown_answer(prompt)
+
+
 # --- Cutting text into tokens --------------------------------------------------------------------
 
 # A run of line breaks, or a word with the spaces before it (BPE's " word"), or trailing spaces.
@@ -180,14 +188,14 @@ def simulated_tokens(
 ) -> list[str]:
     """The answer to ``prompt`` as the list of pieces the simulator streams (one per chunk).
 
-    ``count`` sets the length of a "words" answer; markdown shapes have their own length.
+    ``count`` sets the length of a "words" answer; the other shapes have their own length.
     """
     if answer is not None:
         pieces = split_into_pieces(answer)
     elif shape == "words":
         pieces = _word_tokens(prompt, count)
     else:
-        pieces = split_into_pieces(long_answer(prompt) if shape == "long" else markdown_answer(prompt))
+        pieces = split_into_pieces(shaped_answer(prompt, shape))
     return _with_oddities(pieces, oddities)
 
 

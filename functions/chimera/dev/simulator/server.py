@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chimera.dev.simulator import gemini, groq
-from chimera.dev.simulator.state import Scenario, SimProvider, SimulatorState
+from chimera.dev.simulator.state import Scenario, SimProvider, SimulatorDefaults, SimulatorState
 
 # --- Control: scripting from another process (the e2e tests, `chimera dev`) --------------------
 
@@ -85,8 +85,8 @@ class ProviderSimulator:
     Its own loop keeps token pacing honest when the app under test is busy.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.state = SimulatorState()
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, defaults: SimulatorDefaults | None = None) -> None:
+        self.state = SimulatorState(defaults=defaults or SimulatorDefaults())
         config = uvicorn.Config(
             create_simulator_app(self.state), host=host, port=port, log_level="warning", lifespan="off"
         )

@@ -18,7 +18,10 @@ from chimera.providers.catalogue import Catalogue, FreeTier, ModelSpec, load_cat
 
 SimProvider = Literal["groq", "gemini"]
 PROVIDERS: tuple[SimProvider, ...] = get_args(SimProvider)
-Shape = Literal["words", "markdown", "long"]
+# words: a line of plain words (tests); markdown, long: one fixed rich answer, long is 2,000+ tokens;
+# mixed: what a real model would say to the prompt, from one sentence to 2,000+ tokens (`chimera dev`).
+Shape = Literal["words", "markdown", "long", "mixed"]
+SHAPES: tuple[Shape, ...] = get_args(Shape)
 Oddity = Literal["nul", "lone_surrogate", "bom", "crlf"]
 RateLimit = Literal["tpm", "rpm", "rpd", "tpd"]
 ModelStatus = Literal["served", "retired", "unknown"]
@@ -53,7 +56,7 @@ class Scenario(BaseModel):
     token_delay_s: float | None = Field(default=None, ge=0)
     # The answer
     tokens: int | None = Field(default=None, ge=0, description="length of a 'words' answer")
-    shape: Shape | None = Field(default=None, description="words | markdown | long")
+    shape: Shape | None = Field(default=None, description="words | markdown | long | mixed")
     answer: str | None = Field(default=None, description="stream exactly this text, in token-sized pieces")
     oddities: list[Oddity] = Field(default_factory=list, description="awkward characters to put in the answer")
     reasoning_tokens: int | None = Field(default=None, ge=0, description="reasoning pieces before the answer")
