@@ -1,10 +1,15 @@
-"""Load benchmark for POST /api/chat: time to first token and throughput under concurrency.
+"""Chat rounds: time to first token, the largest gap between tokens and saved chats a second, at a
+given concurrency, through Chimera and, for the same load, from the simulator directly.
 
-Starts the provider simulator and the app as separate processes on loopback (see harness.py),
-then runs rounds of concurrent chats.
-The simulator's own first-token delay (default 20 ms) is part of every measured TTFT.
+The load comes from a process of its own (``tests.bench.load``, raw HTTP/1.1): ``concurrency``
+people, each with their own token, each continuing one conversation, a chat as soon as the last
+answer ended. The simulator answers every chat at one fixed pace (harness.Pace); reached directly
+at the same concurrency, it gives the model's own time, and Chimera's *added* time to first token
+and added largest gap are Chimera's percentile minus the simulator's. Every answer a person saw is
+checked against its row (complete, exactly the text streamed) and its usage row. The app's
+resident memory is sampled while the round runs.
 
-    uv run python -m tests.bench.chat_load --concurrency 1 10 100 --requests 300
+    uv run python -m tests.bench.chat_load --concurrency 1 100 --chats 200 2000
 """
 
 from __future__ import annotations
@@ -12,70 +17,150 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
-import time
+import math
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
 
-import httpx
+import psycopg
+from chimera.providers.catalogue import load_catalogue
 
 from tests.bench.harness import Stack, app_stack
-
-BENCH_USER = "00000000-0000-4000-8000-00000000be01"
-
-
-async def one_chat(client: httpx.AsyncClient, n: int) -> tuple[float, float]:
-    """(time to first token, total time) in seconds for one chat."""
-    start = time.perf_counter()
-    first = None
-    async with client.stream("POST", "/api/chat", json={"message": f"benchmark question {n}"}) as response:
-        response.raise_for_status()
-        async for line in response.aiter_lines():
-            if first is None and '"text-delta"' in line:
-                first = time.perf_counter() - start
-            if line == "data: [DONE]":
-                break
-    if first is None:
-        raise RuntimeError("no token arrived")
-    return first, time.perf_counter() - start
+from tests.bench.load import Job
 
 
-async def round_of(stack: Stack, concurrency: int, total: int) -> dict[str, float]:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    headers = stack.auth(BENCH_USER)
-    async with httpx.AsyncClient(base_url=stack.app_url, headers=headers, limits=limits, timeout=60) as client:
-        await one_chat(client, -1)  # warm up
-        queue = iter(range(total))
-        results: list[tuple[float, float]] = []
+def person_id(level: int, n: int) -> str:
+    """A distinct person (a UUID, as Supabase's) for each of a round's people."""
+    return f"00000000-0000-4000-8000-{level:04x}{n:08x}"
 
-        async def worker() -> None:
-            for n in queue:
-                results.append(await one_chat(client, n))
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    ttft = sorted(r[0] for r in results)
+def groq_model() -> str:
+    """A Groq model id the simulator serves (the shipped catalogue's first)."""
+    return next(m.provider_model for m in load_catalogue().models if m.provider == "groq")
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (``share`` in 0..1) of ``values``; NaN for none."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+async def run_load(job: Job, *, sample_rss: tuple[Stack, int] | None = None) -> tuple[dict[str, Any], int]:
+    """Run ``job`` in its own process; its answer, and the app's peak resident memory meanwhile."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.bench.load",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(asdict(job)).encode())
+    proc.stdin.close()
+    peak = 0
+    done = asyncio.ensure_future(proc.communicate())
+    while sample_rss is not None and not done.done():
+        peak = max(peak, sample_rss[0].app_rss_bytes(sample_rss[1]))
+        await asyncio.wait([done], timeout=0.25)
+    out, _ = await done
+    if proc.returncode != 0:
+        raise RuntimeError(f"the load process failed ({proc.returncode})")
+    return json.loads(out), peak
+
+
+def timing(chats: list[dict[str, Any]], elapsed_s: float) -> dict[str, Any]:
+    """Time to first token, largest gap and rate over the chats that streamed an answer."""
+    answered = [c for c in chats if c["first"] is not None and c["error"] is None]
+    unanswered = [c for c in chats if c["first"] is None or c["error"] is not None]
+    ttft = [c["first"] - c["sent"] for c in answered]
+    gaps = [c["max_gap"] for c in answered]
+    return {
+        "chats": len(chats),
+        "answered": len(answered),
+        "errors": dict(Counter(c["error"] or "no answer" for c in unanswered)),
+        "chats_per_s": round(len(answered) / elapsed_s, 1) if elapsed_s else None,
+        "ttft_p50_ms": ms(percentile(ttft, 0.5)),
+        "ttft_p99_ms": ms(percentile(ttft, 0.99)),
+        "max_gap_p50_ms": ms(percentile(gaps, 0.5)),
+        "max_gap_p99_ms": ms(percentile(gaps, 0.99)),
+        "total_p50_ms": ms(percentile([c["end"] - c["sent"] for c in answered], 0.5)),
+    }
+
+
+async def saved_as_streamed(database_url: str, answers: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """(answer id, text a person saw) against the rows: complete with exactly that text, and costed."""
+    ids = [answer_id for answer_id, _ in answers]
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cursor = await conn.execute("select id, status, content from messages where id = any(%s)", (ids,))
+        rows = {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
+        cursor = await conn.execute(
+            "select count(distinct message_id) from ai_usage where message_id = any(%s)", (ids,)
+        )
+        costed = (await cursor.fetchone() or [0])[0]
+        cursor = await conn.execute("select count(*) from messages where status = 'streaming'")
+        streaming = (await cursor.fetchone() or [0])[0]
+    saved = sum(1 for answer_id, text in answers if rows.get(answer_id) == ("complete", text))
+    return {"saved_as_streamed": saved, "with_usage_row": costed, "rows_left_streaming": streaming}
+
+
+def chimera_job(stack: Stack, concurrency: int, chats: int, *, ramp_s: float = 0.0) -> Job:
+    tokens = [stack.token(person_id(concurrency, n)) for n in range(concurrency)]
+    host, port = stack.app_url.removeprefix("http://").split(":")
+    return Job("chimera", host, int(port), concurrency, chats, tokens=tokens, ramp_s=ramp_s)
+
+
+def direct_job(stack: Stack, concurrency: int, chats: int, *, ramp_s: float = 0.0) -> Job:
+    return Job("groq", "127.0.0.1", stack.simulator_port, concurrency, chats, model=groq_model(), ramp_s=ramp_s)
+
+
+async def direct_round(stack: Stack, concurrency: int, chats: int) -> dict[str, Any]:
+    """The simulator's own time at this concurrency: what Chimera's figures are compared with."""
+    answer, _ = await run_load(direct_job(stack, concurrency, chats))
+    return {"concurrency": concurrency, **timing(answer["chats"], answer["elapsed_s"]), "load_cpu_s": answer["cpu_s"]}
+
+
+async def chimera_round(stack: Stack, concurrency: int, chats: int, direct: dict[str, Any]) -> dict[str, Any]:
+    """``chats`` chats through Chimera by ``concurrency`` people; added times against ``direct``."""
+    idle = stack.app_rss_bytes()
+    answer, peak = await run_load(chimera_job(stack, concurrency, chats), sample_rss=(stack, 0))
+    result = timing(answer["chats"], answer["elapsed_s"])
+    seen = [(c["answer_id"], c["text"]) for c in answer["chats"] if c["finished"] and c["answer_id"]]
     return {
         "concurrency": concurrency,
-        "chats": len(results),
-        "chats_per_s": round(len(results) / elapsed, 1),
-        "ttft_p50_ms": round(statistics.median(ttft) * 1000, 1),
-        "ttft_p95_ms": round(ttft[int(len(ttft) * 0.95) - 1] * 1000, 1),
-        "ttft_p99_ms": round(ttft[int(len(ttft) * 0.99) - 1] * 1000, 1),
-        "total_p50_ms": round(statistics.median(r[1] for r in results) * 1000, 1),
+        **result,
+        "added_ttft_p50_ms": round(result["ttft_p50_ms"] - direct["ttft_p50_ms"], 2),
+        "added_ttft_p99_ms": round(result["ttft_p99_ms"] - direct["ttft_p99_ms"], 2),
+        "added_max_gap_p99_ms": round(result["max_gap_p99_ms"] - direct["max_gap_p99_ms"], 2),
+        "finished": len(seen),
+        **await saved_as_streamed(stack.database_url, seen),
+        "app_rss_before_mb": round(idle / 2**20, 1),
+        "app_rss_peak_mb": round(peak / 2**20, 1),
+        "load_cpu_percent_of_one_core": round(100 * answer["cpu_s"] / answer["elapsed_s"]),
+        "simulator": direct,
     }
+
+
+async def rounds(stack: Stack, concurrency: Sequence[int], chats: Sequence[int]) -> list[dict[str, Any]]:
+    results = []
+    for level, count in zip(concurrency, chats, strict=True):
+        direct = await direct_round(stack, level, count)
+        results.append(await chimera_round(stack, level, count, direct))
+        print(json.dumps(results[-1]), flush=True)  # noqa: T201
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10, 100])
-    parser.add_argument("--requests", type=int, default=200, help="chats per round")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 100])
+    parser.add_argument("--chats", type=int, nargs="+", default=[200, 2000], help="chats per round, one per level")
     args = parser.parse_args()
-
     with app_stack() as stack:
-        for concurrency in args.concurrency:
-            stack.forget_simulated_requests()
-            result = asyncio.run(round_of(stack, concurrency, args.requests))
-            print(json.dumps(result))  # noqa: T201
+        asyncio.run(rounds(stack, args.concurrency, args.chats))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 from chimera.dev.local_identity import issue_token
+from chimera.providers import catalogue
 
 from tests.support.servers import free_port, postgres_server, scratch_database
 
@@ -46,26 +47,65 @@ def machine_facts() -> dict[str, object]:
 
 
 @dataclass(frozen=True)
+class Pace:
+    """How the simulator answers unless a request is scripted otherwise: the model's own time."""
+
+    tokens: int = 20
+    token_delay_s: float = 0.005
+    first_token_delay_s: float = 0.02
+
+
+@dataclass(frozen=True)
 class Stack:
     app_urls: tuple[str, ...]  # one per app instance, all on the same database
     simulator_url: str
     database_url: str
     admin_url: str  # the server's own database: its statistics read from outside ours
     logs: tuple[Path, ...]  # each app instance's stdout and stderr, until the stack stops
+    app_pids: tuple[int, ...]
+    pace: Pace
 
     @property
     def app_url(self) -> str:
         return self.app_urls[0]
 
+    def token(self, user_id: str) -> str:
+        return issue_token(BENCH_SECRET, user_id)
+
     def auth(self, user_id: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(BENCH_SECRET, user_id)}"}
+        return {"Authorization": f"Bearer {self.token(user_id)}"}
+
+    @property
+    def simulator_port(self) -> int:
+        return int(self.simulator_url.rsplit(":", 1)[1])
+
+    def app_rss_bytes(self, instance: int = 0) -> int:
+        """The app process's resident memory now (Linux)."""
+        return resident_bytes(self.app_pids[instance])
 
     def forget_simulated_requests(self) -> None:
         httpx.delete(f"{self.simulator_url}/_simulator/scenarios")
 
 
+def paid_catalogue() -> str:
+    """The shipped model catalogue's text, without its free-tier limits."""
+    shipped = Path(catalogue.__file__).with_name("catalogue.toml").read_text()
+    return "\n".join(line for line in shipped.splitlines() if not line.startswith("free_tier"))
+
+
+def resident_bytes(pid: int) -> int:
+    """A process's resident set size (VmRSS), from /proc; 0 where there is none."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        return 0
+    for line in status.read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 @contextmanager
-def process(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+def process(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     # Output to a file, not a pipe nobody reads while it runs: a full pipe would block the process.
     with log.open("wb") as out:
         proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -80,7 +120,7 @@ def process(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> 
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"{args} did not start: {log.read_text(errors='replace')[-4000:]}")
             time.sleep(0.1)
-        yield
+        yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -88,10 +128,14 @@ def process(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> 
 
 @contextmanager
 def app_stack(
-    *, instances: int = 1, app: str = "chimera.api.asgi:app", env: Mapping[str, str] | None = None
+    *,
+    instances: int = 1,
+    app: str = "chimera.api.asgi:app",
+    env: Mapping[str, str] | None = None,
+    pace: Pace = Pace(),
 ) -> Iterator[Stack]:
-    """The simulator and ``instances`` app processes (``app``, an ASGI app for uvicorn) on one scratch
-    database; ``env`` adds to or overrides the app's environment."""
+    """The simulator (answering at ``pace``) and ``instances`` app processes (``app``, an ASGI app
+    for uvicorn) on one scratch database; ``env`` adds to or overrides the app's environment."""
     with tempfile.TemporaryDirectory() as scratch:
         with postgres_server(os.environ.get("DATABASE_URL"), Path(scratch)) as admin_url:
             with scratch_database(admin_url) as database_url:
@@ -112,30 +156,40 @@ def app_stack(
                     CHAT_RATE_LIMIT_PER_IP_PER_MINUTE="1000000",
                     CHAT_TOKENS_PER_DAY="1000000000",
                 )
+                # A paid plan's catalogue (the shipped one without free-tier limits): at hundreds of
+                # chats a second the free tier's 30 a minute would send nearly all of them to the
+                # fallback provider, and the benchmark would measure the fallback.
+                models = Path(scratch) / "models.toml"
+                models.write_text(paid_catalogue())
+                app_env["CHIMERA_MODELS_FILE"] = str(models)
                 app_env.update(env or {})
-                # No reasoning before answers: the benchmark measures what Chimera adds, not model time.
+                # A fixed, short model time (tests/bench/simulator.py): what Chimera adds is measured.
                 sim = [
-                    sys.executable, "-m", "chimera.dev.cli", "simulator", "--port", str(sim_port),
-                    "--reasoning-tokens", "0",
+                    sys.executable, "-m", "tests.bench.simulator", "--port", str(sim_port),
+                    "--tokens", str(pace.tokens), "--token-delay", str(pace.token_delay_s),
+                    "--first-token-delay", str(pace.first_token_delay_s),
                 ]  # fmt: skip
                 with ExitStack() as running:
                     running.enter_context(
                         process(sim, app_env, f"{sim_url}/_simulator/requests", Path(scratch) / "simulator.log")
                     )
-                    app_urls, logs = [], []
+                    app_urls, logs, pids = [], [], []
                     for n in range(instances):
                         port, log = free_port(), Path(scratch) / f"app-{n}.log"
                         args = [
                             sys.executable, "-m", "uvicorn", app,
                             "--port", str(port), "--log-level", "warning", "--no-access-log",
                         ]  # fmt: skip
-                        running.enter_context(process(args, app_env, f"http://127.0.0.1:{port}/api/health", log))
+                        proc = running.enter_context(process(args, app_env, f"http://127.0.0.1:{port}/api/health", log))
                         app_urls.append(f"http://127.0.0.1:{port}")
                         logs.append(log)
+                        pids.append(proc.pid)
                     yield Stack(
                         app_urls=tuple(app_urls),
                         simulator_url=sim_url,
                         database_url=database_url,
                         admin_url=admin_url,
                         logs=tuple(logs),
+                        app_pids=tuple(pids),
+                        pace=pace,
                     )
