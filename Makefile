@@ -10,8 +10,11 @@ export UV_PYTHON ?= $(or $(PYTHON313),3.13)
 PYTEST = $(UV) run --frozen pytest
 # The stock AI SDK chat engines (npm `ai` 5, 6 and 7) that tests/integration/test_stock_clients.py drives.
 STOCK_CLIENTS := tests/clients
+# The page: frontend/src and its npm libraries, bundled by esbuild into frontend/dist (git-ignored).
+PAGE := frontend
+PAGE_SOURCES := $(shell find $(PAGE)/src -type f) $(PAGE)/index.html $(PAGE)/favicon.svg $(PAGE)/build.mjs
 
-install: $(STOCK_CLIENTS)/node_modules/.package-lock.json  ## uv (if missing), the Python environment and the Node test clients, from their lock files
+install: $(STOCK_CLIENTS)/node_modules/.package-lock.json $(PAGE)/dist/index.html  ## uv (if missing), the Python environment, the Node test clients and the page, from their lock files
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
@@ -19,6 +22,14 @@ install: $(STOCK_CLIENTS)/node_modules/.package-lock.json  ## uv (if missing), t
 $(STOCK_CLIENTS)/node_modules/.package-lock.json: $(STOCK_CLIENTS)/package-lock.json $(STOCK_CLIENTS)/package.json
 	npm ci --prefix $(STOCK_CLIENTS)
 	@touch $@
+
+$(PAGE)/node_modules/.package-lock.json: $(PAGE)/package-lock.json $(PAGE)/package.json
+	npm ci --prefix $(PAGE)
+	@touch $@
+
+# Built again only when a source is newer than the page.
+$(PAGE)/dist/index.html: $(PAGE)/node_modules/.package-lock.json $(PAGE_SOURCES)
+	npm run --silent build --prefix $(PAGE)
 
 dev: install        ## run Chimera on embedded defaults: http://127.0.0.1:8000
 	$(UV) run --frozen chimera dev

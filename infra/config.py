@@ -61,7 +61,7 @@ class DeployConfig:
             models_file=checked_catalogue(Path(models)) if models else None,
             layer_path=layer,
             functions_path=ROOT / "functions",
-            frontend_path=ROOT / "frontend",
+            frontend_path=ROOT / "frontend" / "dist",  # the built page: `make install` builds it
         )
 
 

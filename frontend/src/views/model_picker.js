@@ -1,7 +1,17 @@
-// The model picker: the <select> filled from GET /api/models, in the server's order. Labels go in
-// via textContent. index.html keeps a lone "Auto" option, so the page works if the list never comes.
+// The model picker: the <select> filled from GET /api/models, in the server's order; the person's
+// choice is remembered. Labels go in via textContent. index.html keeps a lone "Auto" option, so
+// the page works if the list never comes.
 
 const REFRESH_INTERVAL_MS = 30_000; // refreshes (not the first load) are at most this often
+const CHOICE_KEY = "chimera.model"; // the person's last choice, offered again next time
+
+function remembered() {
+  try {
+    return localStorage.getItem(CHOICE_KEY);
+  } catch {
+    return null;
+  }
+}
 
 /** For a choice that cannot answer now: the word after its label, and a sentence for its tooltip. */
 const UNAVAILABLE = {
@@ -28,7 +38,14 @@ export class ModelPicker {
     this.loading = null;
     this.timer = null;
     // A choice that cannot answer stays selectable only while it is the current one.
-    select.addEventListener("change", () => this.markDisabled());
+    select.addEventListener("change", () => {
+      this.markDisabled();
+      try {
+        localStorage.setItem(CHOICE_KEY, select.value);
+      } catch {
+        // storage switched off: the choice lasts while the page is open
+      }
+    });
   }
 
   /** The label a person knows a model by; the id itself when the list does not name it. */
@@ -80,6 +97,8 @@ export class ModelPicker {
     const ids = models.map((m) => m.id);
     const current = this.select.value;
     let chosen = ids.includes(list.default) ? list.default : ids[0];
+    const usable = (id) => models.some((m) => m.id === id && m.available !== false);
+    if (!this.shown && usable(remembered())) chosen = remembered();
     if (this.shown && ids.includes(current)) chosen = current;
 
     const existing = new Map([...this.select.options].map((option) => [option.value, option]));

@@ -1,9 +1,6 @@
-// The API client: the access token, fetch with auth and RFC 9457 problems, and the JSON routes.
+// The API client: fetch with the session's token and RFC 9457 problems, and the JSON routes.
 // Nothing here touches the DOM.
 
-const TOKEN_KEY = "chimera.accessToken";
-const DEV_TOKEN_URL = "/api/dev/token";
-const RENEW_EARLY_S = 30; // ask for a new dev token this long before the old one expires
 
 /** A response that was refused, carrying the RFC 9457 problem body. */
 export class ProblemError extends Error {
@@ -17,15 +14,11 @@ export class ProblemError extends Error {
   }
 }
 
-/** No token is stored and this server hands out none: the person has to paste one. */
+/** There is no token to send: the person has to sign in. */
 export class SignInRequired extends Error {
-  /** @param {boolean} rejected a stored token was refused (rather than none being there) */
+  /** @param {boolean} rejected a token was refused (rather than none being there) */
   constructor(rejected) {
-    super(
-      rejected
-        ? "Your access token was not accepted. Please paste a new one."
-        : "Sign-in is required: paste an access token to continue.",
-    );
+    super(rejected ? "Your sign-in has expired. Please sign in again." : "Please sign in to continue.");
     this.name = "SignInRequired";
     this.rejected = rejected;
   }
@@ -47,73 +40,15 @@ export async function problemFrom(response) {
 
 // --- The access token -------------------------------------------------------------------------
 
-/** A dev token lives only in memory: {token, expiresAt} */
-let devToken = null;
-/** @type {Promise<string>|null} one dev-token request at a time, however many calls wait on it */
-let devTokenRequest = null;
-
-function readStored() {
-  try {
-    return localStorage.getItem(TOKEN_KEY) || null;
-  } catch {
-    return null; // storage switched off
-  }
-}
-
-/** Keep a pasted token for later visits. */
-export function storeToken(token) {
-  localStorage.setItem(TOKEN_KEY, token);
-}
-
-function forgetStored(token) {
-  try {
-    if (localStorage.getItem(TOKEN_KEY) === token) localStorage.removeItem(TOKEN_KEY);
-  } catch {
-    // nothing stored, nothing to forget
-  }
-}
-
-function currentToken() {
-  const stored = readStored();
-  if (stored) return stored;
-  if (devToken && devToken.expiresAt - RENEW_EARLY_S > Date.now() / 1000) return devToken.token;
-  return null;
-}
-
-/** The bearer header for the token in hand; empty before the first call has fetched one. */
-export function authHeaders() {
-  const token = currentToken();
-  return token ? { Authorization: `Bearer ${token}` } : {};
-}
-
 /**
- * The token to send. After a 401, pass the refused token: it is dropped and another is fetched,
- * unless a concurrent call already replaced it.
+ * Where tokens come from: the session (Supabase, the local identity, or a pasted token).
+ * @type {{accessToken: () => Promise<string|null>, rejected: (token: string) => void}}
  */
-async function accessToken(refused = null) {
-  let rejectedStored = false;
-  if (refused) {
-    rejectedStored = readStored() === refused;
-    forgetStored(refused);
-    if (devToken?.token === refused) devToken = null;
-  }
-  const token = currentToken();
-  if (token) return token;
-  devTokenRequest ??= fetchDevToken(rejectedStored).finally(() => {
-    devTokenRequest = null;
-  });
-  return devTokenRequest;
-}
+let auth = { accessToken: async () => null, rejected: () => {} };
 
-async function fetchDevToken(rejectedStored) {
-  const response = await fetch(DEV_TOKEN_URL, { method: "POST" });
-  // Where the route is not mounted, the answer is 404, or 405 from the static files behind it, or
-  // 403 from a gateway: any refusal means nobody hands out tokens here.
-  if (response.status >= 400 && response.status < 500) throw new SignInRequired(rejectedStored);
-  if (!response.ok) throw await problemFrom(response);
-  const body = await response.json();
-  devToken = { token: body.accessToken, expiresAt: Number(body.expiresAt) || Infinity };
-  return devToken.token;
+/** Called once at start with the session. */
+export function useSession(session) {
+  auth = session;
 }
 
 // --- Requests ---------------------------------------------------------------------------------
@@ -127,15 +62,23 @@ async function fetchDevToken(rejectedStored) {
  */
 export async function apiFetch(url, init = {}) {
   const attempt = async (token) => {
+    if (!token) throw new SignInRequired(false);
     const headers = { ...init.headers, Authorization: `Bearer ${token}` };
     return fetch(url, { ...init, headers });
   };
-  let token = await accessToken();
+  const token = await auth.accessToken();
   let response = await attempt(token);
   if (response.status === 401) {
     await response.body?.cancel();
-    token = await accessToken(token);
-    response = await attempt(token);
+    auth.rejected(token);
+    const renewed = await auth.accessToken();
+    if (!renewed || renewed === token) throw new SignInRequired(true);
+    response = await attempt(renewed);
+    if (response.status === 401) {
+      await response.body?.cancel();
+      auth.rejected(renewed);
+      throw new SignInRequired(true);
+    }
   }
   if (!response.ok) throw await problemFrom(response);
   return response;

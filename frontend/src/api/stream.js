@@ -1,23 +1,29 @@
-// The stream client: POST /api/chat and read the AI SDK UI message stream (v1) as parsed events.
+// The stream client: POST /api/chat (and GET /api/chat/{id}/stream) and read the AI SDK UI message stream (v1) as parsed events.
 // Nothing here touches the DOM.
 
-import { apiFetch } from "./api.js";
+import { apiFetch } from "./client.js";
 
-export { ProblemError, SignInRequired, authHeaders } from "./api.js";
 
 const CHAT_URL = "/api/chat";
 
 /**
- * Send one message. Resolves once the server has accepted it and the stream has begun, with an
- * async iterator of event objects; rejects with ProblemError if it was refused (SignInRequired when
- * there is no token to send), so the caller can tell "never sent" apart from "broke mid-answer".
+ * Ask for an answer. Resolves once the server has accepted the request and the stream has begun,
+ * with an async iterator of event objects; rejects with ProblemError if it was refused
+ * (SignInRequired when there is no token to send), so the caller can tell "never sent" apart from
+ * "broke mid-answer".
  *
- * @param {{message: string, conversationId?: string|null, model?: string}} request
+ * The body is the AI SDK's own (`{id, messages, trigger, messageId}`): `id` is the conversation,
+ * chosen here for a new one so the address can name it before the answer starts; only the question
+ * is sent, since the server keeps the conversation. `trigger: "regenerate-message"` answers the last
+ * question again; a `messageId` naming a saved question replaces that question (an edit).
+ *
+ * @param {{conversationId: string, text: string, trigger?: "submit-message"|"regenerate-message",
+ *   messageId?: string|null, model?: string}} request
  * @param {{signal?: AbortSignal}} [options]
  */
-export async function startChat({ message, conversationId, model }, { signal } = {}) {
-  const body = { message };
-  if (conversationId) body.conversationId = conversationId;
+export async function startChat({ conversationId, text, trigger = "submit-message", messageId = null, model }, { signal } = {}) {
+  const question = { id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text }] };
+  const body = { id: conversationId, messages: [question], trigger, messageId };
   if (model) body.model = model;
 
   const response = await apiFetch(CHAT_URL, {

@@ -1,5 +1,7 @@
 // The conversation list: rendering, paging, inline rename and delete with confirmation.
-// It calls back into the binding for anything that talks to the server.
+// It calls back into the binding for anything that talks to the server. Each chat is one link (one
+// tab stop); its Rename and Delete buttons show on hover for a mouse, and the keyboard has F2 and
+// Delete on the focused chat, and the same two buttons above the open conversation.
 
 const UNTITLED = "Untitled conversation";
 
@@ -7,7 +9,6 @@ const UNTITLED = "Untitled conversation";
  * @typedef {{id: string, title: string, preview: string, updatedAt: string, messageCount: number}} Item
  * @typedef {{
  *   loadPage: (cursor: string|null) => Promise<{items: Item[], nextCursor: string|null}>,
- *   open: (id: string) => void,
  *   rename: (id: string, title: string) => Promise<Item>,
  *   remove: (id: string) => Promise<void>,
  *   failed: (error: unknown) => string,
@@ -32,6 +33,7 @@ export class ConversationList {
 
     this.more.addEventListener("click", () => this.loadMore());
     this.list.addEventListener("click", (event) => this.onClick(event));
+    this.list.addEventListener("keydown", (event) => this.onKey(event));
   }
 
   /** Reload from the newest; what was there stays on screen until the answer arrives. */
@@ -108,9 +110,10 @@ export class ConversationList {
     li.className = "history__item";
     li.dataset.conversationId = item.id;
 
-    const open = document.createElement("button");
-    open.type = "button";
+    const open = document.createElement("a");
+    open.href = `#/c/${encodeURIComponent(item.id)}`;
     open.className = "history__open";
+    open.setAttribute("aria-keyshortcuts", "F2 Delete");
     open.dataset.action = "open";
     const title = document.createElement("span");
     title.className = "history__title";
@@ -140,6 +143,7 @@ export class ConversationList {
     button.type = "button";
     button.className = `history__action history__action--${action}`;
     button.dataset.action = action;
+    button.tabIndex = -1; // for the mouse; the keyboard has F2 and Delete on the chat itself
     const visible = document.createElement("span");
     visible.textContent = label;
     const which = document.createElement("span");
@@ -169,10 +173,30 @@ export class ConversationList {
     const button = event.target.closest("button[data-action]");
     const li = button?.closest(".history__item");
     if (!li) return;
-    const id = li.dataset.conversationId;
-    if (button.dataset.action === "open") this.actions.open(id);
-    else if (button.dataset.action === "rename") this.startRename(li);
-    else if (button.dataset.action === "delete") this.confirmDelete(li, button);
+    if (button.dataset.action === "rename") this.startRename(li);
+    else if (button.dataset.action === "delete") this.confirmDelete(li, li.querySelector(".history__open"));
+  }
+
+  onKey(event) {
+    const link = event.target.closest(".history__open");
+    const li = link?.closest(".history__item");
+    if (!li) return;
+    if (event.key === "F2") {
+      event.preventDefault();
+      this.startRename(li);
+    } else if (event.key === "Delete") {
+      event.preventDefault();
+      this.confirmDelete(li, link);
+    }
+  }
+
+  /** Rename or delete a chat by id (the buttons above the open conversation). */
+  async act(id, action, trigger) {
+    if (!this.itemFor(id)) await this.refresh();
+    const li = this.itemFor(id);
+    if (!li) return;
+    if (action === "rename") this.startRename(li);
+    else this.confirmDelete(li, trigger);
   }
 
   // --- Rename: the title becomes a small form; Enter saves, Escape cancels. ---
@@ -222,12 +246,12 @@ export class ConversationList {
       input.setAttribute("aria-invalid", "true");
       input.focus();
     };
-    cancel.addEventListener("click", () => close(".history__action--rename"));
+    cancel.addEventListener("click", () => close(".history__open"));
     form.addEventListener("keydown", (event) => {
       if (event.key === "Escape") {
         event.preventDefault();
         event.stopPropagation(); // the sidebar closes on Escape too; this one only cancels
-        close(".history__action--rename");
+        close(".history__open");
       }
     });
     form.addEventListener("submit", async (event) => {
