@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,22 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
+
+
+PAGE = Path(__file__).resolve().parents[2] / "frontend"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_page() -> Path:
+    """The page as `make install` builds it; built here when missing or older than its sources,
+    so `pytest tests/e2e` alone tests what the sources say."""
+    built = PAGE / "dist" / "index.html"
+    sources = [PAGE / "index.html", PAGE / "build.mjs", PAGE / "package-lock.json", *(PAGE / "src").rglob("*")]
+    if not built.exists() or max(f.stat().st_mtime for f in sources) > built.stat().st_mtime:
+        if not (PAGE / "node_modules" / ".package-lock.json").exists():
+            subprocess.run(["npm", "ci", "--prefix", str(PAGE)], check=True, capture_output=True)
+        subprocess.run(["npm", "run", "--silent", "build", "--prefix", str(PAGE)], check=True, capture_output=True)
+    return built.parent
 
 
 @pytest.fixture(scope="module")
