@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from typing import Any
+
 from aws_cdk import (
     Duration,
     Fn,
@@ -16,7 +20,7 @@ from aws_cdk import (
     aws_s3,
     aws_s3_deployment,
 )
-from constructs import Construct
+from constructs import Construct, Node
 
 from infra import constants, nag
 from infra.config import DeployConfig
@@ -122,7 +126,11 @@ class ChimeraWeb(Construct):
         aws_s3_deployment.BucketDeployment(
             self,
             "DeployPage",
-            sources=[aws_s3_deployment.Source.asset(str(config.frontend_path))],
+            sources=[
+                aws_s3_deployment.Source.asset(str(config.frontend_path)),
+                # How the page signs people in, next to it (the page reads /config.json on start).
+                aws_s3_deployment.Source.json_data("config.json", page_config(config, self.node)),
+            ],
             destination_bucket=self.bucket,
             distribution=self.distribution,
             distribution_paths=["/*"],
@@ -168,6 +176,44 @@ class ChimeraWeb(Construct):
                 "Without a custom domain CloudFront serves its default certificate, whose minimum TLS "
                 "version cannot be set; set domainName and certificateArn to enforce TLS 1.2.",
             )
+
+
+def page_config(config: DeployConfig, node: Node) -> dict[str, Any]:
+    """The page's /config.json: Supabase Auth when the project's URL and publishable key are given,
+    else a pasted token (a deployed page has no local person).
+
+    The publishable key (context ``supabasePublishableKey``, or a legacy ``anon`` key) is public by
+    design: it only says which app is calling, and reaches what row-level security allows
+    (supabase.com/docs/guides/api/api-keys, read 2026-11-26). A secret key here would be served to
+    every visitor, so one is refused. ``supabaseMagicLink`` (default true) mirrors the project's
+    Auth > Email setting, which GoTrue's public settings do not reveal.
+    """
+    key = str(node.try_get_context("supabasePublishableKey") or "").strip()
+    if key.startswith("sb_secret_") or _is_service_role_jwt(key):
+        raise SystemExit("supabasePublishableKey is a secret key: give the publishable (or anon) key.")
+    magic_link = str(node.try_get_context("supabaseMagicLink") or "true").strip().lower() not in ("false", "0", "no")
+    if config.supabase_url and key:
+        return {
+            "auth": {
+                "provider": "supabase",
+                "url": config.supabase_url.rstrip("/"),
+                "publishableKey": key,
+                "magicLink": magic_link,
+            }
+        }
+    return {"auth": {"provider": "token"}}
+
+
+def _is_service_role_jwt(key: str) -> bool:
+    """A legacy ``service_role`` key is a JWT whose payload says so."""
+    parts = key.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and payload.get("role") == "service_role"
 
 
 def _cdk_assets(stack: Stack) -> str:

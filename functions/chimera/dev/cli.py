@@ -38,8 +38,14 @@ def dev(host: str, port: int, simulator_port: int, simulator_shape: Shape | None
     database_url = _local_database(settings)
     applied = asyncio.run(apply_migrations(database_url))
     print(f"Migrations: {', '.join(applied) if applied else 'up to date'}")
-    update: dict[str, object] = {"database_url": SecretStr(database_url), "chimera_dev_tokens": True}
-    if settings.supabase_jwt_secret is None and settings.supabase_url is None:
+    # The local person signs in with no form unless a Supabase project is named: then people sign
+    # in there (the page learns which from /config.json).
+    local_identity = settings.supabase_url is None
+    update: dict[str, object] = {"database_url": SecretStr(database_url), "chimera_dev_tokens": local_identity}
+    if not local_identity:
+        how = "Supabase Auth" if settings.supabase_publishable_key else "a pasted access token"
+        print(f"Sign-in:   {how} ({settings.supabase_url}); no local person")
+    elif settings.supabase_jwt_secret is None:
         from chimera.dev.local_identity import load_or_create_secret
 
         secret_file = Path(settings.chimera_data_dir) / "jwt-secret"

@@ -19,6 +19,13 @@ class LocalSettings(ChatSettings):
     chimera_data_dir: str = ".chimera"
     # Serve frontend/ from the same app. In AWS, CloudFront serves it from S3.
     chimera_serve_frontend: bool = True
+    # Supabase Auth for the page (served as /config.json): with SUPABASE_URL set too, the page signs
+    # in through supabase-js. The publishable key is public by design: it only identifies the app
+    # and reaches what row-level security allows (supabase.com/docs/guides/api/api-keys, 2026-11).
+    supabase_publishable_key: str | None = None
+    # Whether the project sends magic links (Auth > Providers > Email); GoTrue does not say so in
+    # GET /auth/v1/settings, so the page is told.
+    supabase_magic_link: bool = True
     # How `chimera dev`'s provider simulator answers: "mixed" is sized and shaped by the prompt like a
     # real model's answer. The test suite starts its own simulator, which keeps "words".
     chimera_simulator_shape: Shape = "mixed"
