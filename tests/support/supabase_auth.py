@@ -171,6 +171,8 @@ class SupabaseAuthStandIn:
         self.email_interval_s = email_interval_s
         self.link_ttl_s = link_ttl_s
         self.refresh_reuse_interval_s = refresh_reuse_interval_s
+        # A list the CORS middleware keeps a reference to, so allow_origin works after start.
+        self.allowed_origins = list(allowed_origins)
         self.kid = f"standin-{secrets.token_hex(4)}"
         self._private_key = ec.generate_private_key(ec.SECP256R1())
         public = json.loads(ECAlgorithm.to_jwk(self._private_key.public_key()))
@@ -198,7 +200,7 @@ class SupabaseAuthStandIn:
             middleware=[
                 Middleware(
                     CORSMiddleware,
-                    allow_origins=list(allowed_origins),
+                    allow_origins=self.allowed_origins,
                     allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                     allow_headers=ALLOWED_HEADERS,
                     expose_headers=["X-Total-Count", "Link", "X-Supabase-Api-Version"],
@@ -219,6 +221,10 @@ class SupabaseAuthStandIn:
     @property
     def issuer(self) -> str:
         return f"{self.url}/auth/v1"
+
+    def allow_origin(self, origin: str) -> None:
+        """Admit a page origin known only after the stand-in was built (the app's port)."""
+        self.allowed_origins.append(origin)
 
     def add_user(self, email: str, password: str | None, *, confirmed: bool = True) -> StandInUser:
         user = StandInUser(id=str(uuid.uuid4()), email=email.lower(), password=password, confirmed=confirmed)

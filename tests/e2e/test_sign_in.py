@@ -1,0 +1,193 @@
+"""Signing in with Supabase Auth in Chromium, against the loopback stand-in (tests/support/supabase_auth.py).
+
+The app runs as deployed with a Supabase project: /config.json names the stand-in and its
+publishable key, no local person, no dev tokens. The page's real supabase-js talks to the stand-in
+across origins (another port), as a page talks to *.supabase.co.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import jwt
+import pytest
+from chimera.dev.simulator import ProviderSimulator
+from playwright.sync_api import Browser, Page, Request, expect
+
+from tests.conftest import make_settings
+from tests.e2e.helpers import chat, prompt
+from tests.support.servers import AppServer
+from tests.support.supabase_auth import SupabaseAuthStandIn
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def auth() -> Iterator[SupabaseAuthStandIn]:
+    with SupabaseAuthStandIn(allowed_origins=[]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def signin_server(database_url: str, simulator: ProviderSimulator, auth: SupabaseAuthStandIn) -> Iterator[AppServer]:
+    settings = make_settings(
+        database_url,
+        simulator,
+        supabase_jwt_secret=None,
+        supabase_url=auth.url,
+        supabase_publishable_key=auth.publishable_key,
+        chimera_dev_tokens=False,
+    )
+    with AppServer(settings) as server:
+        auth.allow_origin(server.url)  # the page is on another origin than Supabase, as in production
+        yield server
+
+
+@pytest.fixture
+def page(browser: Browser, signin_server: AppServer, auth: SupabaseAuthStandIn) -> Iterator[Page]:
+    auth.access_token_ttl_s = 3600
+    context = browser.new_context(base_url=signin_server.url)
+    page = context.new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.goto("/")
+    yield page
+    context.close()
+    assert script_errors == [], "the page threw uncaught errors"
+
+
+@pytest.fixture
+def email(auth: SupabaseAuthStandIn) -> str:
+    address = f"ada+{uuid.uuid4().hex[:8]}@example.org"
+    auth.add_user(address, PASSWORD)
+    return address
+
+
+def chat_tokens(page: Page) -> list[str]:
+    """The bearer token of every POST /api/chat the page sends, in order."""
+    tokens: list[str] = []
+
+    def on_request(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/api/chat"):
+            tokens.append(request.headers.get("authorization", "").removeprefix("Bearer "))
+
+    page.on("request", on_request)
+    return tokens
+
+
+def sign_in_form(page: Page):  # type: ignore[no-untyped-def]
+    return page.get_by_role("region", name="Sign in")
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    form = sign_in_form(page)
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Password").fill(password)
+    form.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def signed_in_as(page: Page, email: str) -> None:
+    expect(sign_in_form(page)).to_be_hidden()
+    expect(page.locator("#account")).to_be_visible()
+    expect(page.locator("#account")).to_contain_text(email)
+
+
+def test_sign_in_chat_reload_and_sign_out(page: Page, auth: SupabaseAuthStandIn, email: str) -> None:
+    # Given a person who is not signed in: the page asks, and the email field has focus
+    form = sign_in_form(page)
+    expect(form).to_be_visible()
+    expect(form.get_by_label("Email")).to_be_focused()
+    expect(page.locator("#account")).to_be_hidden()
+    tokens = chat_tokens(page)
+
+    # When they sign in with their email and password
+    sign_in(page, email)
+
+    # Then the page says who is signed in, and a chat streams with the token Supabase gave them
+    signed_in_as(page, email)
+    chat(page, "Hello from a signed-in person")
+    assert tokens and tokens[-1] in {g.access_token for g in auth.grants if g.email == email}
+    assert jwt.decode(tokens[-1], options={"verify_signature": False})["email"] == email
+
+    # And a reload keeps them signed in (supabase-js kept the session), with no new password sign-in
+    password_grants = auth.grant_types().count("password")
+    page.reload()
+    signed_in_as(page, email)
+    chat(page, "Still here after a reload")
+    assert auth.grant_types().count("password") == password_grants
+
+    # When they sign out
+    page.locator("#account").get_by_role("button", name="Sign out").click()
+
+    # Then the session ends at Supabase and here: the form is back with focus, and a reload asks again
+    expect(form).to_be_visible()
+    expect(form.get_by_label("Email")).to_be_focused()
+    expect(page.locator("#account")).to_be_hidden()
+    assert ("POST", "/auth/v1/logout?scope=local") in auth.requests
+    page.reload()
+    expect(sign_in_form(page)).to_be_visible()
+
+
+def test_a_wrong_password_says_what_to_do(page: Page, email: str) -> None:
+    sign_in(page, email, "not my password")
+
+    alert = sign_in_form(page).get_by_role("alert")
+    expect(alert).to_have_text("That email and password don't match an account. Check them and try again.")
+    password = sign_in_form(page).get_by_label("Password")
+    expect(password).to_be_focused()
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#account")).to_be_hidden()
+
+    # The right password then works, and the error goes away
+    sign_in(page, email)
+    signed_in_as(page, email)
+
+
+def test_an_expired_session_is_refreshed_before_the_next_chat(
+    page: Page, auth: SupabaseAuthStandIn, email: str
+) -> None:
+    # Given a project whose access tokens last two seconds
+    auth.access_token_ttl_s = 2
+    sign_in(page, email)
+    signed_in_as(page, email)
+    signed_in_token = next(g.access_token for g in reversed(auth.grants) if g.grant_type == "password")
+    tokens = chat_tokens(page)
+
+    # When the token has expired and the person chats
+    time.sleep(3)
+    sent_at = time.time()
+    chat(page, "After my token expired")
+
+    # Then supabase-js refreshed the session first: the chat carried a fresh token, not the expired one
+    refreshed = {g.access_token for g in auth.grants if g.grant_type == "refresh_token" and g.email == email}
+    assert tokens[-1] != signed_in_token
+    assert tokens[-1] in refreshed
+    assert jwt.decode(tokens[-1], options={"verify_signature": False})["exp"] >= sent_at
+    signed_in_as(page, email)
+
+
+def test_a_magic_link_signs_in_once(page: Page, auth: SupabaseAuthStandIn) -> None:
+    # Given a new person who asks for a sign-in link
+    address = f"link+{uuid.uuid4().hex[:8]}@example.org"
+    form = sign_in_form(page)
+    form.get_by_label("Email").fill(address)
+    form.get_by_role("button", name="Email me a sign-in link").click()
+    expect(form.get_by_role("status")).to_contain_text(f"a sign-in link is on its way to {address}")
+
+    # When they open the link from the mail, in this browser
+    link = auth.last_link(address)
+    page.goto(link)
+
+    # Then they land on the page signed in, and the address no longer carries the code
+    signed_in_as(page, address)
+    assert "code=" not in page.url
+    chat(page, "Signed in by a link")
+
+    # And the same link, opened again after signing out, says it is spent and what to do
+    page.locator("#account").get_by_role("button", name="Sign out").click()
+    page.goto(link)
+    expect(sign_in_form(page)).to_contain_text("That sign-in link has expired or was already used.")
+    assert "error" not in page.url
+    expect(prompt(page)).to_be_visible()
