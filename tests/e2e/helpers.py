@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.sync_api import Locator, Page, Route, expect
 
 CHAT_ROUTE = "**/api/chat"
 ANSWER_TIMEOUT_MS = 15_000
+
+
+def conversation_in_address(page: Page) -> str:
+    """The id of the conversation on screen, from the address (#/c/<id>)."""
+    match = re.search(r"#/c/([A-Za-z0-9_-]+)$", page.url)
+    assert match, f"the address names no conversation: {page.url}"
+    return match.group(1)
 
 
 def prompt(page: Page) -> Locator:
@@ -21,6 +29,17 @@ def send(page: Page, text: str) -> None:
 
 def answers(page: Page) -> Locator:
     return page.locator(".message--assistant")
+
+
+def questions(page: Page) -> Locator:
+    return page.locator(".message--user .message__text")
+
+
+def question_of(body: dict[str, object]) -> str:
+    """The question a chat request body carries (the AI SDK's shape: the last user message)."""
+    messages = body["messages"]
+    assert isinstance(messages, list)
+    return str(messages[-1]["parts"][0]["text"])
 
 
 def button(page: Page | Locator, name: str) -> Locator:

@@ -132,6 +132,9 @@ def test_an_edit_replaces_the_question_and_what_followed_it_and_is_answered_in_i
         ("assistant", "complete"),
     ]
     assert rows[4][1] == "Second question, edited"
+    # The stream named the new question, so a page can offer to edit it in turn
+    new_id = db.execute("select id from messages where content = 'Second question, edited'").fetchone()[0]
+    assert of_type(events, "data-conversation")[0]["data"]["questionId"] == new_id
     # The model was asked the edited question.
     assert simulator.state.seen[-1].prompt == "Second question, edited"
     assert streamed_text(events) == simulated_answer("Second question, edited")

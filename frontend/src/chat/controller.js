@@ -162,6 +162,12 @@ export class ChatController {
   /** Send again what was refused (after a rate limit or an error); re-answer what failed. */
   retry() {
     clearTimeout(this.retryTimer);
+    const how = this.state.problem?.retry;
+    if (how === "regenerate") return this.regenerate();
+    if (how === "reconnect") {
+      this.store.update({ problem: null });
+      return this.reload();
+    }
     const request = this.lastRequest;
     if (!request || this.turn) return Promise.resolve(false);
     return this.ask(request);
@@ -214,6 +220,14 @@ export class ChatController {
       if (at !== -1) kept = [...messages.slice(0, at), ...messages.slice(at).map((m) => ({ ...m, status: "replaced" }))];
     }
     return [...kept, { key: newKey(), id: null, role: "user", content: text, status: "complete", facts: {} }];
+  }
+
+  /** The messages with the last question (sent from this page, so without an id yet) given its id. */
+  withQuestionId(id) {
+    const messages = this.state.messages;
+    const at = messages.findLastIndex((m) => m.role === "user" && m.status !== "replaced");
+    if (at === -1 || messages[at].id) return messages;
+    return messages.with(at, { ...messages[at], id });
   }
 
   /** A request the server refused. Returns false, or true when it is queued to go by itself. */
@@ -301,9 +315,13 @@ export class ChatController {
         case "start":
           this.store.update({ live: { ...live, id: event.messageId || live.id } });
           break;
-        case "data-conversation":
-          this.store.update({ title: event.data.title || this.state.title });
+        case "data-conversation": {
+          // The question's id as saved: the page can now offer to edit it.
+          const questionId = event.data.questionId;
+          const messages = questionId ? this.withQuestionId(questionId) : this.state.messages;
+          this.store.update({ title: event.data.title || this.state.title, messages });
           break;
+        }
         case "data-model": {
           const model = event.data;
           const patch = { live: { ...live, model } };
@@ -402,7 +420,8 @@ export class ChatController {
     this.turn = null;
     const live = this.state.live;
     const messages = [...this.state.messages];
-    if (live && (live.text || status !== "complete")) {
+    // An answer that ended before its first word is not shown: the status or the problem says why.
+    if (live?.text) {
       const facts = { ...answerFacts(live.model, live.usage), unfinished: UNFINISHED[status] };
       messages.push({ key: live.key, id: live.id, role: "assistant", content: live.text, status, facts });
     }

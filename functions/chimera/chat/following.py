@@ -21,7 +21,15 @@ TEXT_PART = "t0"  # the answer is one text part, whichever models wrote it
 
 async def generation_stream(generation: Generation, *, heartbeat_s: float) -> AsyncGenerator[bytes]:
     yield sse.start(generation.answer.message_id)
-    yield sse.data("conversation", {"conversationId": generation.conversation_id, "title": generation.title})
+    # questionId: the person's message this answers, so a page can offer to edit it.
+    yield sse.data(
+        "conversation",
+        {
+            "conversationId": generation.conversation_id,
+            "title": generation.title,
+            "questionId": generation.answer.reply_to,
+        },
+    )
     text_started = False
     async for event in generation.follow(heartbeat_s):
         if event is None:
