@@ -27,5 +27,14 @@ def load_or_create_secret(path: Path) -> str:
 
 def issue_token(secret: str, user_id: str, *, ttl_s: int = TOKEN_TTL_S, audience: str = "authenticated") -> str:
     now = int(time.time())
-    claims = {"sub": user_id, "aud": audience, "role": "authenticated", "iat": now, "exp": now + ttl_s}
+    # A jti makes each token unique: a page that was refused one must be able to tell a new token
+    # from the old one, even when both were issued within the same second.
+    claims = {
+        "sub": user_id,
+        "aud": audience,
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + ttl_s,
+        "jti": secrets.token_hex(8),
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
