@@ -58,10 +58,8 @@ format:
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-bench:              ## benchmarks: chat TTFT and chats/s under load; database statements/s at 100 and 1,000 streams; history and usage latency at 10k messages; routing's cost per turn
-	$(UV) run --frozen python -m tests.bench.chat_load --concurrency 1 10 100 --requests 400
-	$(UV) run --frozen python -m tests.bench.db_load --streams 100 1000
-	$(UV) run --frozen python -m tests.bench.history_load --requests 300
+bench:              ## the performance yardstick (issue 11): added TTFT and gaps at 1, 100 and 1,000 streams, saved chats/s, database statements/s, memory, cold start, history latency; then routing's cost per turn. Table on stdout, JSON in .benchmarks/
+	$(UV) run --frozen python -m tests.bench.run
 	$(UV) run --frozen python -m tests.bench.routing --iterations 20000
 
 layer:              ## the Lambda dependency layer in layers/build (arm64, from uv.lock, no Docker)

@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 from chimera.providers.catalogue import load_catalogue
 
-from tests.bench.harness import Stack, app_stack
+from tests.bench.harness import Stack, app_stack, busy_percent, cpu_seconds, machine_cpu
 from tests.bench.load import Job
 
 
@@ -127,7 +127,10 @@ async def direct_round(stack: Stack, concurrency: int, chats: int) -> dict[str, 
 async def chimera_round(stack: Stack, concurrency: int, chats: int, direct: dict[str, Any]) -> dict[str, Any]:
     """``chats`` chats through Chimera by ``concurrency`` people; added times against ``direct``."""
     idle = stack.app_rss_bytes()
+    pids = {"app": stack.app_pids[0], "simulator": stack.simulator_pid}
+    cpu_before, machine_before = {k: cpu_seconds(p) for k, p in pids.items()}, machine_cpu()
     answer, peak = await run_load(chimera_job(stack, concurrency, chats), sample_rss=(stack, 0))
+    cpu = {k: round(100 * (cpu_seconds(p) - cpu_before[k]) / answer["elapsed_s"]) for k, p in pids.items()}
     result = timing(answer["chats"], answer["elapsed_s"])
     seen = [(c["answer_id"], c["text"]) for c in answer["chats"] if c["finished"] and c["answer_id"]]
     return {
@@ -140,7 +143,8 @@ async def chimera_round(stack: Stack, concurrency: int, chats: int, direct: dict
         **await saved_as_streamed(stack.database_url, seen),
         "app_rss_before_mb": round(idle / 2**20, 1),
         "app_rss_peak_mb": round(peak / 2**20, 1),
-        "load_cpu_percent_of_one_core": round(100 * answer["cpu_s"] / answer["elapsed_s"]),
+        "cpu_percent_of_one_core": cpu | {"load": round(100 * answer["cpu_s"] / answer["elapsed_s"])},
+        "machine_cpu_busy_percent": busy_percent(machine_before, machine_cpu()),
         "simulator": direct,
     }
 

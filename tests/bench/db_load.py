@@ -45,6 +45,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,8 @@ import httpx
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from tests.bench.harness import Stack, app_stack, machine_facts
+from tests.bench.chat_load import ms, percentile, saved_as_streamed
+from tests.bench.harness import Stack, app_stack, busy_percent, machine_cpu, machine_facts
 
 OUT = Path(".benchmarks/db_load.json")
 BUDGET_PER_S = 1000  # the specification's ceiling on the free tier
@@ -82,6 +84,10 @@ class Seen:
     pieces: list[str] = field(default_factory=list)
     finished: bool = False
     error: str | None = None
+    sent: float = field(default_factory=time.perf_counter)  # when the request went out
+    first: float | None = None  # when its first token came
+    last: float = 0.0  # when its latest token came
+    max_gap: float = 0.0  # the longest wait between two of its tokens
 
     @property
     def text(self) -> str:
@@ -112,6 +118,12 @@ async def follow(response: httpx.Response, seen: Seen, on_first_text: Callable[[
         elif kind == "data-conversation":
             seen.conversation_id = part["data"]["conversationId"]
         elif kind == "text-delta":
+            now = time.perf_counter()
+            if seen.first is None:
+                seen.first = now
+            else:
+                seen.max_gap = max(seen.max_gap, now - seen.last)
+            seen.last = now
             seen.pieces.append(part["delta"])
             if len(seen.pieces) == 1 and on_first_text is not None:
                 on_first_text()
@@ -287,25 +299,13 @@ def script_answers(stack: Stack, *, answers: int, tokens: int, token_delay_s: fl
 
 async def verify(database_url: str, load: Load) -> dict[str, Any]:
     """Every answer a person saw, against its row and its usage."""
-    ids = [seen.answer_id for seen in load.turns if seen.answer_id]
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute("select id, status, content from messages where id = any(%s)", (ids,))
-        rows = {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
-        cursor = await conn.execute(
-            "select count(distinct message_id) from ai_usage where message_id = any(%s)", (ids,)
-        )
-        costed = (await cursor.fetchone() or [0])[0]
-        cursor = await conn.execute("select count(*) from messages where status = 'streaming'")
-        still_streaming = (await cursor.fetchone() or [0])[0]
     finished = [seen for seen in load.turns if seen.finished and seen.error is None]
-    saved = [seen for seen in finished if rows.get(seen.answer_id or "") == ("complete", seen.text)]
+    saved = await saved_as_streamed(database_url, [(seen.answer_id or "", seen.text) for seen in finished])
     pieces = [len(seen.pieces) for seen in finished]
     return {
         "turns": len(load.turns),
         "finished": len(finished),
-        "saved_as_streamed": len(saved),
-        "with_usage_row": costed,
-        "rows_left_streaming": still_streaming,
+        **saved,
         "pieces_per_answer": [min(pieces, default=0), max(pieces, default=0)],
         "failures": dict(load.failures + Counter(f"error event: {seen.error}" for seen in load.turns if seen.error)),
         "resume_reads": len(load.reads),
@@ -354,6 +354,7 @@ async def level(stack: Stack, pg: Postgres, n: int, args: argparse.Namespace) ->
     turns_each = math.ceil((ramp_s + 90 + args.settle + args.window) / answer_s) + 3
     script_answers(stack, answers=n * turns_each, tokens=args.tokens, token_delay_s=args.token_delay)
     load, stop = Load(), asyncio.Event()
+    idle_rss = stack.app_rss_bytes()
     every = max(1, round(1 / args.resume_share)) if args.resume_share > 0 else 0
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     timeout = httpx.Timeout(120, connect=60)
@@ -376,15 +377,26 @@ async def level(stack: Stack, pg: Postgres, n: int, args: argparse.Namespace) ->
             await asyncio.sleep(0.2)
         reached = load.streaming
         await asyncio.sleep(args.settle)
+        window_from = time.perf_counter()
         measured = await measure(stack, pg, load, args.window)
+        window_to = time.perf_counter()
         stop.set()
         await asyncio.wait_for(asyncio.gather(*people), timeout=answer_s * 3 + 120)
         if load.readers:
             await asyncio.wait_for(asyncio.gather(*load.readers), timeout=60)
+    in_window = [t for t in load.turns if window_from <= t.sent <= window_to and t.first is not None]
     return {
         "streams": n,
         "answer_s": answer_s,
         "streaming_when_measured": reached,
+        "app_rss_idle_mb": round(idle_rss / 2**20, 1),
+        # Turns sent while every stream was open: their first token and their longest gap.
+        "timing": {
+            "turns": len(in_window),
+            "ttft_p50_ms": ms(percentile([t.first - t.sent for t in in_window if t.first], 0.5)),
+            "ttft_p99_ms": ms(percentile([t.first - t.sent for t in in_window if t.first], 0.99)),
+            "max_gap_p99_ms": ms(percentile([t.max_gap for t in load.turns if t.finished], 0.99)),
+        },
         **measured,
         "check": await verify(stack.database_url, load),
     }
@@ -395,9 +407,11 @@ async def measure(stack: Stack, pg: Postgres, load: Load, window_s: float) -> di
     before_apps, (before_tx, before_st) = await counted(stack, pg, reset=True)
     began, machine_before, load_before = time.monotonic(), machine_cpu(), time.process_time()
     samples: list[tuple[int, int, int, int]] = []
+    rss = 0
     while time.monotonic() - began < window_s:
         await asyncio.sleep(0.5)
         samples.append((load.streaming, load.reading, *(await pg.connections())))
+        rss = max(rss, stack.app_rss_bytes())
     after_apps, (after_tx, after_st) = await counted(stack, pg, reset=False)
     elapsed = time.monotonic() - began
     pairs = list(zip(after_apps, before_apps, strict=True))
@@ -408,6 +422,7 @@ async def measure(stack: Stack, pg: Postgres, load: Load, window_s: float) -> di
             "mean": round(statistics.fmean(s[0] for s in samples)),
         },
         "resume_readers_in_window_mean": round(statistics.fmean(s[1] for s in samples)),
+        "app_rss_peak_mb": round(rss / 2**20, 1),
         "postgres_connections_max": max(s[2] for s in samples),
         "postgres_busy_connections_max": max(s[3] for s in samples),
         "pool": {
@@ -428,19 +443,6 @@ async def measure(stack: Stack, pg: Postgres, load: Load, window_s: float) -> di
             after_st - before_st,
         ),
     }
-
-
-def machine_cpu() -> tuple[int, int]:
-    """(busy, all) time of every core since boot, in ticks (Linux; zeros elsewhere)."""
-    stat = Path("/proc/stat")
-    if not stat.exists():
-        return 0, 0
-    ticks = [int(t) for t in stat.read_text().splitlines()[0].split()[1:]]
-    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # idle and iowait are not busy
-
-
-def busy_percent(before: tuple[int, int], after: tuple[int, int]) -> int | None:
-    return round(100 * (after[0] - before[0]) / (after[1] - before[1])) if after[1] > before[1] else None
 
 
 def errors_logged(stack: Stack) -> list[int]:
@@ -489,7 +491,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> tuple[str, list[dict[st
         return pg.version, results
 
 
-def main() -> None:
+def options() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", type=int, nargs="+", default=[100, 1000], help="concurrent streams, one run each")
     parser.add_argument("--tokens", type=int, default=20, help="tokens in every answer")
@@ -501,14 +503,26 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=20, help="DATABASE_POOL_MAX_SIZE of each instance")
     parser.add_argument("--flush-interval", type=float, default=1.0, help="CHAT_FLUSH_INTERVAL_S")
     parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
+    return parser
 
-    # A socket per stream, a reader and its provider call: the default 1,024 descriptors are too few.
+
+def more_descriptors() -> None:
+    """A socket per stream, a reader and its provider call: the default 1,024 descriptors are too few."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
-    machine = machine_facts()
+
+
+def counting_stack(args: argparse.Namespace) -> AbstractContextManager[Stack]:
+    """Two app instances that count their statements (db_counting.py), on one database."""
     env = {"DATABASE_POOL_MAX_SIZE": str(args.pool_size), "CHAT_FLUSH_INTERVAL_S": str(args.flush_interval)}
-    with app_stack(instances=2, app="tests.bench.db_counting:app", env=env) as stack:
+    return app_stack(instances=2, app="tests.bench.db_counting:app", env=env)
+
+
+def main() -> None:
+    args = options().parse_args()
+    more_descriptors()
+    machine = machine_facts()
+    with counting_stack(args) as stack:
         version, results = asyncio.run(run(stack, args))
         logged = errors_logged(stack)
     machine["postgres"] = version

@@ -63,7 +63,9 @@ class Stack:
     admin_url: str  # the server's own database: its statistics read from outside ours
     logs: tuple[Path, ...]  # each app instance's stdout and stderr, until the stack stops
     app_pids: tuple[int, ...]
+    simulator_pid: int
     pace: Pace
+    env: Mapping[str, str]  # the apps' environment
 
     @property
     def app_url(self) -> str:
@@ -91,6 +93,28 @@ def paid_catalogue() -> str:
     """The shipped model catalogue's text, without its free-tier limits."""
     shipped = Path(catalogue.__file__).with_name("catalogue.toml").read_text()
     return "\n".join(line for line in shipped.splitlines() if not line.startswith("free_tier"))
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's user and system CPU time so far (Linux; 0 elsewhere)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return 0.0
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, all) time of every core since boot, in ticks (Linux; zeros elsewhere)."""
+    stat = Path("/proc/stat")
+    if not stat.exists():
+        return 0, 0
+    ticks = [int(t) for t in stat.read_text().splitlines()[0].split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)  # idle and iowait are not busy
+
+
+def busy_percent(before: tuple[int, int], after: tuple[int, int]) -> int | None:
+    return round(100 * (after[0] - before[0]) / (after[1] - before[1])) if after[1] > before[1] else None
 
 
 def resident_bytes(pid: int) -> int:
@@ -170,7 +194,7 @@ def app_stack(
                     "--first-token-delay", str(pace.first_token_delay_s),
                 ]  # fmt: skip
                 with ExitStack() as running:
-                    running.enter_context(
+                    simulator = running.enter_context(
                         process(sim, app_env, f"{sim_url}/_simulator/requests", Path(scratch) / "simulator.log")
                     )
                     app_urls, logs, pids = [], [], []
@@ -191,5 +215,7 @@ def app_stack(
                         admin_url=admin_url,
                         logs=tuple(logs),
                         app_pids=tuple(pids),
+                        simulator_pid=simulator.pid,
+                        env=app_env,
                         pace=pace,
                     )
