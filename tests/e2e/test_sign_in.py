@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import jwt
 import pytest
 from chimera.dev.simulator import ProviderSimulator
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.conftest import make_settings
 from tests.e2e.helpers import chat, prompt
@@ -191,3 +191,103 @@ def test_a_magic_link_signs_in_once(page: Page, auth: SupabaseAuthStandIn) -> No
     expect(sign_in_form(page)).to_contain_text("That sign-in link has expired or was already used.")
     assert "error" not in page.url
     expect(prompt(page)).to_be_visible()
+
+
+def test_a_refused_token_is_refreshed_once_and_the_message_sent_again(
+    page: Page, auth: SupabaseAuthStandIn, email: str
+) -> None:
+    sign_in(page, email)
+    signed_in_as(page, email)
+    tokens = chat_tokens(page)
+    refusals: list[str] = []
+
+    def refuse_once(route: Route) -> None:
+        if refusals:
+            route.continue_()
+            return
+        refusals.append(route.request.headers.get("authorization", ""))
+        route.fulfill(
+            status=401,
+            content_type="application/problem+json",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            body='{"title": "Unauthorized", "status": 401, "detail": "The access token has expired."}',
+        )
+
+    # Given the server refuses the page's token once (a key rotation, a clock off by minutes)
+    page.route("**/api/chat", refuse_once)
+    grants = len(auth.grants)
+
+    # When the person chats, the page refreshes the session and sends the message again
+    chat(page, "Try again with a fresh token")
+
+    assert len(refusals) == 1 and len(tokens) == 2 and tokens[0] != tokens[1]
+    assert "refresh_token" in auth.grant_types()[grants:]
+    signed_in_as(page, email)
+
+
+def test_a_session_ended_elsewhere_asks_to_sign_in_again(page: Page, auth: SupabaseAuthStandIn, email: str) -> None:
+    # Given a signed-in person whose session is ended elsewhere while their token runs out
+    auth.access_token_ttl_s = 2
+    sign_in(page, email)
+    signed_in_as(page, email)
+    auth.end_sessions(email)
+    time.sleep(3)
+
+    # When they send a message, the refresh is refused
+    prompt(page).fill("Are you still there?")
+    prompt(page).press("Enter")
+
+    # Then the page asks them to sign in again, and says why
+    form = sign_in_form(page)
+    expect(form).to_be_visible()
+    expect(form).to_contain_text("Your sign-in has expired. Please sign in again.")
+    expect(page.locator("#account")).to_be_hidden()
+
+
+@pytest.fixture(scope="module")
+def token_server(database_url: str, simulator: ProviderSimulator, auth: SupabaseAuthStandIn) -> Iterator[AppServer]:
+    """A deployment with a Supabase URL (to verify tokens) but no publishable key: tokens are pasted."""
+    settings = make_settings(
+        database_url, simulator, supabase_jwt_secret=None, supabase_url=auth.url, chimera_dev_tokens=False
+    )
+    with AppServer(settings) as server:
+        yield server
+
+
+def test_a_pasted_token_signs_in_until_it_is_removed(
+    browser: Browser, token_server: AppServer, auth: SupabaseAuthStandIn, email: str
+) -> None:
+    context = browser.new_context(base_url=token_server.url)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        form = sign_in_form(page)
+        field = form.get_by_label("Access token")
+        expect(field).to_be_focused()
+
+        # Something that is not a token is refused with a sentence saying so
+        field.fill("hello")
+        form.get_by_role("button", name="Use this token").click()
+        expect(form.get_by_role("alert")).to_have_text(
+            "That doesn't look like an access token (three parts joined by dots)."
+        )
+
+        # A token from the project signs in, survives a reload, and chats
+        user = auth.users[email]
+        now = int(time.time())
+        token = auth.sign(
+            {"sub": user.id, "aud": "authenticated", "role": "authenticated", "email": email, "exp": now + 600}
+        )
+        field.fill(f"Bearer {token}")
+        form.get_by_role("button", name="Use this token").click()
+        signed_in_as(page, email)
+        page.reload()
+        signed_in_as(page, email)
+        chat(page, "Signed in with a pasted token")
+
+        # Signing out forgets it
+        page.locator("#account").get_by_role("button", name="Sign out").click()
+        expect(form.get_by_label("Access token")).to_be_focused()
+        assert page.evaluate("localStorage.getItem('chimera.accessToken')") is None
+    finally:
+        context.close()

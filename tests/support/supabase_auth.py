@@ -232,6 +232,14 @@ class SupabaseAuthStandIn:
             self.users[user.email] = user
         return user
 
+    def end_sessions(self, email: str) -> None:
+        """Sign the person out everywhere, as an admin (or their other device's global sign-out) does."""
+        user = self.users[email.lower()]
+        with self._lock:
+            for session_id, owner in list(self._sessions.items()):
+                if owner == user.id:
+                    del self._sessions[session_id]
+
     def last_link(self, email: str) -> str:
         """The link in the newest mail to ``email``: what a person would click."""
         mails = [m for m in self.outbox if m.to == email.lower()]
