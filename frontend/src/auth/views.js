@@ -49,7 +49,9 @@ export function mountSignIn(container, session, { onSignedIn } = {}) {
   const error = el("p", { class: "sign-in__error", role: "alert" });
   const status = el("p", { class: "sign-in__status", role: "status" });
   const form = el("form", { class: "sign-in__form", novalidate: true });
-  container.append(title, lead, reason, error, form, status);
+  // The error sits in the form, just above its buttons: beside the field to fix, and in view when
+  // that field takes focus on a small screen.
+  container.append(title, lead, reason, form, status);
 
   let first = null; // the field focus goes to when the form appears
   let busy = false;
@@ -93,7 +95,7 @@ export function mountSignIn(container, session, { onSignedIn } = {}) {
     const actions = el("div", { class: "sign-in__actions" }, null);
     actions.append(submit);
     buttons.push(submit);
-    form.append(email.wrapper, password.wrapper, actions);
+    form.append(email.wrapper, password.wrapper, error, actions);
     first = email.input;
 
     const checkEmail = () => {
@@ -161,7 +163,7 @@ export function mountSignIn(container, session, { onSignedIn } = {}) {
     buttons.push(submit);
     const actions = el("div", { class: "sign-in__actions" });
     actions.append(submit);
-    form.append(token.wrapper, actions);
+    form.append(token.wrapper, error, actions);
     first = token.input;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -177,7 +179,7 @@ export function mountSignIn(container, session, { onSignedIn } = {}) {
     // The local person needs no form; if the server hands out no local token, say so and offer a retry.
     const retry = el("button", { type: "button", class: "button button--secondary" }, "Try again");
     buttons.push(retry);
-    form.append(retry);
+    form.append(error, retry);
     first = retry;
     retry.addEventListener("click", async () => {
       clearErrors();
