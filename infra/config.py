@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,50 @@ from constructs import Node
 from infra import constants
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# Lambda Managed Instances (context `chatManagedInstances=true`): one chat execution environment
+# serves many streams at once, as one uvicorn process on one vCPU (2 GiB: the smallest memory a
+# vCPU takes). How many: what one process sustained in `make bench` (README, "Performance") with
+# its added gap between tokens under 50 ms, halved for the model's own pace (Groq sends its
+# chunks faster than the benchmark's simulator) and for headroom. Context
+# `chatStreamsPerEnvironment` replaces it.
+STREAMS_PER_ENVIRONMENT = 64
+MANAGED_MEMORY_MB = 2048
+MANAGED_MAX_VCPUS = {"prod": 16}  # the capacity provider's ceiling; other stages get DEFAULT_MAX_VCPUS
+DEFAULT_MAX_VCPUS = 4
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagedInstances:
+    """The chat function on Lambda Managed Instances: where its instances run (subnets with a
+    route to the internet through NAT: Groq, Gemini and Supabase are outside the VPC) and how
+    many streams an execution environment takes."""
+
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    streams_per_environment: int
+    max_vcpus: int
+
+    @classmethod
+    def from_context(cls, text: Callable[[str], str | None], stage: str) -> ManagedInstances | None:
+        if (text("chatManagedInstances") or "false").lower() not in ("true", "1", "yes"):
+            return None
+        subnets, groups = _ids(text("chatSubnetIds")), _ids(text("chatSecurityGroupIds"))
+        if not subnets or not groups:
+            raise SystemExit(
+                "chatManagedInstances needs the subnets and security groups its instances run in "
+                "(no lookup at synth): -c chatSubnetIds=subnet-…,subnet-… -c chatSecurityGroupIds=sg-…"
+            )
+        streams = int(text("chatStreamsPerEnvironment") or STREAMS_PER_ENVIRONMENT)
+        if not 1 <= streams <= 1600:  # PerExecutionEnvironmentMaxConcurrency's range
+            raise SystemExit("chatStreamsPerEnvironment must be between 1 and 1600.")
+        vcpus = int(text("chatMaxVcpus") or MANAGED_MAX_VCPUS.get(stage, DEFAULT_MAX_VCPUS))
+        return cls(subnet_ids=subnets, security_group_ids=groups, streams_per_environment=streams, max_vcpus=vcpus)
+
+
+def _ids(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +69,7 @@ class DeployConfig:
     web_adapter_layer_arn: str | None  # replaces the published Web Adapter layer
     supabase_url: str  # not a secret: a plain variable on every function ("" when unset)
     models_file: Path | None  # a model catalogue of your own, shipped beside the chat function
+    chat_managed_instances: ManagedInstances | None = None  # None: one stream per Lambda instance
     layer_path: Path
     functions_path: Path
     frontend_path: Path
@@ -49,8 +95,15 @@ class DeployConfig:
         adapter = text("webAdapterLayerArn")
         check_region(region, own_adapter_layer=adapter is not None)
         models = text("modelsFile")
+        stage = text("stage") or "dev"
+        managed = ManagedInstances.from_context(text, stage)
+        if managed is not None and reserved:
+            raise SystemExit(
+                "chatReservedConcurrency is for one stream per instance; with chatManagedInstances "
+                "the capacity provider's vCPUs (chatMaxVcpus) cap the chat function."
+            )
         return cls(
-            stage=text("stage") or "dev",
+            stage=stage,
             region=region,
             domain_name=domain,
             certificate_arn=certificate,
@@ -59,6 +112,7 @@ class DeployConfig:
             web_adapter_layer_arn=adapter,
             supabase_url=text("supabaseUrl") or "",
             models_file=checked_catalogue(Path(models)) if models else None,
+            chat_managed_instances=managed,
             layer_path=layer,
             functions_path=ROOT / "functions",
             frontend_path=ROOT / "frontend" / "dist",  # the built page: `make install` builds it

@@ -17,6 +17,7 @@ from aws_cdk import (
     aws_apigatewayv2,
     aws_apigatewayv2_integrations,
     aws_dynamodb,
+    aws_ec2,
     aws_lambda,
     aws_logs,
     aws_secretsmanager,
@@ -24,7 +25,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from infra import constants, nag
-from infra.config import DeployConfig
+from infra.config import MANAGED_MEMORY_MB, DeployConfig, ManagedInstances
 
 # chimera/dev (CLI, simulator, embedded Postgres, dev-token route) is laptop tooling: never shipped.
 CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "chimera/dev"]
@@ -63,10 +64,11 @@ class ChimeraApi(Construct):
             "SUPABASE_URL": config.supabase_url,
         }
 
+        managed = config.chat_managed_instances
         self.chat = self._function(
             "Chat",
             handler="run.sh",
-            memory_mb=constants.CHAT_MEMORY_MB,
+            memory_mb=MANAGED_MEMORY_MB if managed else constants.CHAT_MEMORY_MB,
             timeout=constants.CHAT_TIMEOUT,
             environment=common_env
             | {
@@ -85,6 +87,7 @@ class ChimeraApi(Construct):
         )
         if config.models_file is not None:
             self.chat.add_environment("CHIMERA_MODELS_FILE", f"/opt/{constants.MODELS_LAYER_DIR}/catalogue.toml")
+        self.capacity_provider = self._managed_instances(managed) if managed else None
         # History and usage: the same small Mangum function, each with its own module.
         self.history, self.usage = (
             self._function(
@@ -170,6 +173,44 @@ class ChimeraApi(Construct):
         assert isinstance(cfn_function, aws_lambda.CfnFunction)
         cfn_function.override_logical_id(constants.FUNCTION_LOGICAL_IDS[name])
         return function
+
+    def _managed_instances(self, managed: ManagedInstances) -> aws_lambda.CapacityProvider:
+        """The chat function on Lambda Managed Instances: an execution environment takes many
+        streams at once (the Web Adapter forwards concurrent invocations to the one uvicorn), one
+        vCPU each, up to ``max_vcpus`` for the whole provider.
+
+        The subnets and security groups are imported by id (no lookup at synth). Lambda scales
+        these instances on CPU and concurrency, not on arrival: traffic that more than doubles
+        within five minutes may be throttled while it catches up (README, "Performance").
+        """
+        subnets = [
+            aws_ec2.Subnet.from_subnet_id(self, f"ChatSubnet{n}", subnet_id)
+            for n, subnet_id in enumerate(managed.subnet_ids)
+        ]
+        groups = [
+            aws_ec2.SecurityGroup.from_security_group_id(self, f"ChatSecurityGroup{n}", group_id, mutable=False)
+            for n, group_id in enumerate(managed.security_group_ids)
+        ]
+        provider = aws_lambda.CapacityProvider(
+            self,
+            "ChatCapacity",
+            subnets=subnets,
+            security_groups=groups,
+            architectures=[constants.ARCHITECTURE],
+            max_v_cpu_count=managed.max_vcpus,
+        )
+        nag.accept(
+            provider,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSLambdaManagedEC2ResourceOperator]",
+            "The operator role Lambda assumes to launch and manage the provider's EC2 instances; AWS "
+            "maintains this policy for exactly that (Lambda Managed Instances, operator role).",
+        )
+        provider.add_function(
+            self.chat,
+            per_execution_environment_max_concurrency=managed.streams_per_environment,
+            execution_environment_memory_gib_per_v_cpu=MANAGED_MEMORY_MB / 1024,
+        )
+        return provider
 
     def _models_layer(self) -> list[aws_lambda.ILayerVersion]:
         """Context `modelsFile`: the catalogue in a small layer of its own, at /opt/chimera-models.
