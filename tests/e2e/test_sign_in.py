@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import jwt
 import pytest
@@ -289,5 +290,48 @@ def test_a_pasted_token_signs_in_until_it_is_removed(
         page.locator("#account").get_by_role("button", name="Sign out").click()
         expect(form.get_by_label("Access token")).to_be_focused()
         assert page.evaluate("localStorage.getItem('chimera.accessToken')") is None
+    finally:
+        context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize(
+    ("viewport", "scheme"),
+    [((1280, 800), "light"), ((1280, 800), "dark"), ((375, 812), "light"), ((375, 812), "dark")],
+    ids=["desktop-light", "desktop-dark", "phone-light", "phone-dark"],
+)
+def test_the_sign_in_views_pass_axe(
+    browser: Browser, signin_server: AppServer, email: str, viewport: tuple[int, int], scheme: str
+) -> None:
+    """axe-core (npm, injected) on the form, its error, and the signed-in line."""
+    context = browser.new_context(
+        base_url=signin_server.url, viewport={"width": viewport[0], "height": viewport[1]}, color_scheme=scheme
+    )
+    page = context.new_page()
+    try:
+        page.goto("/")
+        violations: dict[str, list[str]] = {}
+
+        def check(state: str, *selectors: str) -> None:
+            page.add_script_tag(path=str(AXE))
+            found = page.evaluate(
+                "async (include) => (await axe.run({include})).violations.map(v => `${v.id}: ${v.help}`)",
+                [[s] for s in selectors],
+            )
+            if found:
+                violations[state] = found
+
+        check("signed out", "#sign-in")
+        sign_in(page, email, "not my password")
+        expect(sign_in_form(page).get_by_role("alert")).to_be_visible()
+        check("wrong password", "#sign-in")
+        sign_in(page, email)
+        expect(sign_in_form(page)).to_be_hidden()
+        if viewport[0] >= 800:  # on a phone the account line is in the sidebar, which is closed
+            signed_in_as(page, email)
+            check("signed in", "#account")
+        assert violations == {}
     finally:
         context.close()
