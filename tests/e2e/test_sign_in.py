@@ -335,3 +335,18 @@ def test_the_sign_in_views_pass_axe(
         assert violations == {}
     finally:
         context.close()
+
+
+def test_signing_out_while_supabase_is_unreachable_still_signs_out_here(
+    page: Page, auth: SupabaseAuthStandIn, email: str
+) -> None:
+    sign_in(page, email)
+    signed_in_as(page, email)
+    page.route(f"{auth.url}/auth/v1/logout**", lambda route: route.abort("internetdisconnected"))
+
+    page.locator("#account").get_by_role("button", name="Sign out").click()
+
+    expect(sign_in_form(page)).to_be_visible()
+    page.reload()
+    expect(sign_in_form(page)).to_be_visible()
+    expect(page.locator("#account")).to_be_hidden()

@@ -15,6 +15,7 @@ import { createClient } from "@supabase/supabase-js";
 
 const RENEW_BEFORE_S = 30; // a local token is renewed this long before it expires
 const PASTED_TOKEN_KEY = "chimera.accessToken";
+const SUPABASE_STORAGE_KEY = "chimera.supabase"; // supabase-js keeps the session here (localStorage)
 
 /** @param {{provider?: string, url?: string, publishableKey?: string, magicLink?: boolean}} authConfig */
 export async function createSession(authConfig) {
@@ -104,7 +105,13 @@ async function supabaseSession({ url, publishableKey, magicLink }) {
   // PKCE: a magic link comes back as ?code=… (exchanged with a verifier only this browser holds),
   // never as tokens in the address, and the page's own #/c/<id> address is left alone.
   const client = createClient(url, publishableKey, {
-    auth: { flowType: "pkce", persistSession: true, autoRefreshToken: true, detectSessionInUrl: true },
+    auth: {
+      flowType: "pkce",
+      persistSession: true,
+      autoRefreshToken: true,
+      detectSessionInUrl: true,
+      storageKey: SUPABASE_STORAGE_KEY,
+    },
   });
   let current = null; // supabase-js's Session
   let refreshNext = false; // the API refused the token: refresh before handing out another
@@ -189,13 +196,26 @@ async function supabaseSession({ url, publishableKey, magicLink }) {
     async signOut() {
       // This browser only: "Sign out" on one device should not end the person's other sessions.
       const { error } = await client.auth.signOut({ scope: "local" });
-      if (error) console.warn("sign-out did not reach the server; signed out here", error);
+      if (error) {
+        // supabase-js keeps the session when the server cannot be told (offline): forget it here
+        // anyway, or a reload would sign the person back in.
+        console.warn("sign-out did not reach Supabase; signed out in this browser only", error);
+        forgetSupabaseSession();
+      }
       apply(null);
       session.problem = null;
       session.notify();
     },
   });
   return session;
+}
+
+function forgetSupabaseSession() {
+  try {
+    for (const suffix of ["", "-user", "-code-verifier"]) localStorage.removeItem(SUPABASE_STORAGE_KEY + suffix);
+  } catch {
+    // storage refused: nothing was kept there either
+  }
 }
 
 /** Take what a sign-in link left in the address away: ?code= and GoTrue's error parameters. */
