@@ -11,11 +11,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import jwt
 import pytest
 from chimera.dev.simulator import ProviderSimulator
-from playwright.sync_api import Browser, Page, Request, Route, expect
+from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
 from tests.conftest import make_settings
 from tests.e2e.helpers import chat, prompt
@@ -78,7 +79,7 @@ def chat_tokens(page: Page) -> list[str]:
     return tokens
 
 
-def sign_in_form(page: Page):  # type: ignore[no-untyped-def]
+def sign_in_form(page: Page) -> Locator:
     return page.get_by_role("region", name="Sign in")
 
 
@@ -303,7 +304,11 @@ AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-c
     ids=["desktop-light", "desktop-dark", "phone-light", "phone-dark"],
 )
 def test_the_sign_in_views_pass_axe(
-    browser: Browser, signin_server: AppServer, email: str, viewport: tuple[int, int], scheme: str
+    browser: Browser,
+    signin_server: AppServer,
+    email: str,
+    viewport: tuple[int, int],
+    scheme: Literal["light", "dark"],
 ) -> None:
     """axe-core (npm, injected) on the form, its error, and the signed-in line."""
     context = browser.new_context(

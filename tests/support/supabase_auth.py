@@ -482,7 +482,8 @@ class SupabaseAuthStandIn:
         token, kind = request.query_params.get("token", ""), request.query_params.get("type", "")
         with self._lock:
             link = self._links.pop(token, None)  # a link works once
-        redirect_to = self._redirect_target(request.query_params.get("redirect_to") or (link and link.redirect_to))
+        asked = request.query_params.get("redirect_to") or (link.redirect_to if link else None)
+        redirect_to = self._redirect_target(asked)
         pkce = token.startswith("pkce_")
         user = self._user_by_id(link.user_id) if link else None
         if kind != "magiclink" or link is None or user is None or time.time() - link.sent_at > self.link_ttl_s:
