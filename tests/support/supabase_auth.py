@@ -400,8 +400,9 @@ class SupabaseAuthStandIn:
         user = self._user_by_id(self._sessions[record.session_id])
         assert user is not None
         if record.revoked_at is not None:
-            # Two tabs refreshing at once both succeed within the reuse interval; later, a reused
-            # token means a leak, and GoTrue ends the whole session.
+            # Two tabs refreshing at once both succeed within the reuse interval (GoTrue then hands
+            # back the session's current pair; this issues a new one, which serves a client
+            # alike); later, a reused token means a leak, and GoTrue ends the whole session.
             if time.time() - record.revoked_at > self.refresh_reuse_interval_s:
                 with self._lock:
                     self._sessions.pop(record.session_id, None)
