@@ -355,3 +355,29 @@ def test_signing_out_while_supabase_is_unreachable_still_signs_out_here(
     page.reload()
     expect(sign_in_form(page)).to_be_visible()
     expect(page.locator("#account")).to_be_hidden()
+
+
+def test_the_local_person_needs_no_form_and_one_token_serves_many_requests(browser: Browser, live_server: str) -> None:
+    """Under `chimera dev` (the suite's own app: dev tokens, no Supabase)."""
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    token_requests: list[str] = []
+    page.on("request", lambda r: token_requests.append(r.url) if r.url.endswith("/api/dev/token") else None)
+    try:
+        page.goto("/")
+        chat(page, "Hello, local person")
+        expect(sign_in_form(page)).to_be_hidden()
+        expect(page.get_by_role("region", name="Sign-in required")).to_be_hidden()
+        expect(page.locator("#account")).to_be_hidden()  # nobody to sign out
+        assert len(token_requests) == 1, "models, history and the chat shared one token, asked for once"
+
+        # When the server hands out no local token, the page says so and offers to try again
+        page.route("**/api/dev/token", lambda route: route.fulfill(status=404, json={"detail": "Not Found"}))
+        page.reload()
+        notice = page.get_by_role("region", name="Sign-in required")
+        expect(notice).to_contain_text("This server hands out no local sign-in.")
+        page.unroute("**/api/dev/token")
+        notice.get_by_role("button", name="Try again").click()
+        expect(notice).to_be_hidden()
+    finally:
+        context.close()
