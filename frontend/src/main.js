@@ -143,6 +143,10 @@ async function start() {
     else controller.newChat();
     if (sidebar.close()) composer.focus(); // on a phone the list covered the conversation
   }
+  // Choosing a chat on a phone closes the list over it, also when it is the one already open.
+  $("history-list").addEventListener("click", (event) => {
+    if (event.target.closest(".history__open") && sidebar.close()) composer.focus();
+  });
   window.addEventListener("popstate", followAddress);
   window.addEventListener("hashchange", followAddress);
 

@@ -1,4 +1,4 @@
-"""The conversation list, the usage panel and sign-in, in a real browser against the real app.
+"""The conversation list and the address, in a real browser against the real app.
 
 Every live_server test shares one database and one local person, so each test makes its own
 conversations from unique messages and asserts on those, never on how long the list is.
@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     answers,
     button,
     chat,
+    conversation_in_address,
     hold_chat_requests,
     prompt,
     send,
@@ -33,16 +34,21 @@ def unique(text: str) -> str:
 
 
 def conversation_list(page: Page) -> Locator:
-    return page.get_by_role("navigation", name="Conversations")
+    return page.get_by_role("navigation", name="Chats")
+
+
+def link(page: Page | Locator, title: str) -> Locator:
+    return page.get_by_role("link", name=title, exact=True)
 
 
 def entry(page: Page, title: str) -> Locator:
     """One conversation's list item, found by its title."""
-    return conversation_list(page).get_by_role("listitem").filter(has=button(page, title))
+    return conversation_list(page).get_by_role("listitem").filter(has=link(page, title))
 
 
 def action(item: Locator, label: str) -> Locator:
-    """An entry's Rename or Delete button; its name goes on with the title, which may say "Renamed"."""
+    """An entry's Rename or Delete button, shown on hover; its name goes on with the title."""
+    item.hover()
     return item.get_by_role("button", name=re.compile(rf"^{label} “"))
 
 
@@ -54,7 +60,7 @@ def test_reopening_a_conversation_shows_it_and_continues_it(page: Page, chat_bod
     # Given two conversations, made one after the other
     first_message = unique("Tell me about rivers")
     first_title = chat(page, first_message)
-    first_id = page.get_by_role("log").get_attribute("data-conversation-id")
+    first_id = conversation_in_address(page)
     first_answer = answers(page).locator(".message__text").inner_text()
     button(page, "New chat").click()
     second_title = chat(page, unique("Tell me about mountains"))
@@ -62,23 +68,23 @@ def test_reopening_a_conversation_shows_it_and_continues_it(page: Page, chat_bod
     # Then the list shows both, the newer first, and marks the one on screen
     titles = conversation_list(page).locator(".history__title")
     expect(titles).to_contain_text([second_title, first_title])
-    expect(button(conversation_list(page), second_title)).to_have_attribute("aria-current", "page")
+    expect(link(conversation_list(page), second_title)).to_have_attribute("aria-current", "page")
 
     # When the person reopens the first
-    button(conversation_list(page), first_title).click()
+    link(conversation_list(page), first_title).click()
 
     # Then its messages are back, with the answer's metadata line, and it is marked as open
     expect(page.locator(".message--user .message__text")).to_have_text([first_message])
     expect(answers(page).locator(".message__text")).to_have_text([first_answer])
     expect(answers(page).locator(".message__meta")).to_contain_text(re.compile(r"\d+ tokens .*simulated"))
     expect(page.locator("#conversation-title")).to_have_text(first_title)
-    expect(button(conversation_list(page), first_title)).to_have_attribute("aria-current", "page")
-    expect(button(conversation_list(page), second_title)).not_to_have_attribute("aria-current", "page")
+    expect(link(conversation_list(page), first_title)).to_have_attribute("aria-current", "page")
+    expect(link(conversation_list(page), second_title)).not_to_have_attribute("aria-current", "page")
 
     # And the next message continues that conversation
     send(page, "And which is the longest?")
     expect(answers(page).locator(".message__meta")).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
-    assert chat_bodies[-1]["conversationId"] == first_id
+    assert chat_bodies[-1]["id"] == first_id
     expect(page.locator("#conversation-title")).to_have_text(first_title)
 
 
@@ -95,20 +101,20 @@ def test_rename_updates_the_list_and_survives_a_reload(page: Page) -> None:
     field.fill("Not this one")
     field.press("Escape")
     expect(field).to_have_count(0)
-    expect(action(item, "Rename")).to_be_focused()
+    expect(link(conversation_list(page), title)).to_be_focused()
 
     # Enter saves the new one
     action(item, "Rename").click()
     field.fill(renamed)
     field.press("Enter")
 
-    expect(button(conversation_list(page), renamed)).to_be_visible()
-    expect(button(conversation_list(page), title)).to_have_count(0)
+    expect(link(conversation_list(page), renamed)).to_be_visible()
+    expect(link(conversation_list(page), title)).to_have_count(0)
     expect(page.locator("#conversation-title")).to_have_text(renamed)
 
     page.reload()
-    expect(button(conversation_list(page), renamed)).to_be_visible()
-    expect(button(conversation_list(page), title)).to_have_count(0)
+    expect(link(conversation_list(page), renamed)).to_be_visible()
+    expect(link(conversation_list(page), title)).to_have_count(0)
 
 
 def test_load_more_shows_older_conversations(page: Page) -> None:
@@ -120,13 +126,13 @@ def test_load_more_shows_older_conversations(page: Page) -> None:
         assert answer.ok, answer.text()
     page.reload()
 
-    expect(button(conversation_list(page), newer[-1])).to_be_visible()
-    expect(button(conversation_list(page), oldest)).to_have_count(0)
+    expect(link(conversation_list(page), newer[-1])).to_be_visible()
+    expect(link(conversation_list(page), oldest)).to_have_count(0)
 
     button(page, "Load more").click()
-    expect(button(conversation_list(page), oldest)).to_be_visible()
+    expect(link(conversation_list(page), oldest)).to_be_visible()
     for title in [oldest, *newer]:
-        expect(button(conversation_list(page), title)).to_have_count(1)  # listed once, across both pages
+        expect(link(conversation_list(page), title)).to_have_count(1)  # listed once, across both pages
 
 
 def test_a_rename_in_progress_survives_the_list_reloading(page: Page) -> None:
@@ -143,7 +149,7 @@ def test_a_rename_in_progress_survives_the_list_reloading(page: Page) -> None:
 
     # When the other answer finishes, the list reloads with the new conversation at the top
     held[0].continue_()
-    expect(button(conversation_list(page), other)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(link(conversation_list(page), other)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
 
     # Then the half-typed title is still there, still being typed
     expect(field).to_have_value("Half typed")
@@ -162,33 +168,19 @@ def test_delete_asks_first_then_removes_the_conversation(page: Page) -> None:
     expect(dialog).to_contain_text(doomed)
     button(dialog, "Cancel").click()
     expect(dialog).to_be_hidden()
-    expect(button(conversation_list(page), doomed)).to_be_visible()
+    expect(link(conversation_list(page), doomed)).to_be_visible()
 
     # Confirming deletes it; it was open, so the page starts a new chat
     action(entry(page, doomed), "Delete").click()
     button(dialog, "Delete").click()
     expect(dialog).to_be_hidden()
-    expect(button(conversation_list(page), doomed)).to_have_count(0)
+    expect(link(conversation_list(page), doomed)).to_have_count(0)
     expect(page.locator(".message")).to_have_count(0)
-    expect(page.locator("#conversation-title")).to_be_hidden()
+    expect(page.locator("#conversation-title")).to_be_empty()
 
     page.reload()
-    expect(button(conversation_list(page), kept)).to_be_visible()
-    expect(button(conversation_list(page), doomed)).to_have_count(0)
-
-
-def test_usage_panel_counts_a_finished_chat(page: Page) -> None:
-    page.get_by_text("Usage, last 30 days").click()
-    tokens = page.locator("#usage-totals [data-total='tokens']")
-    expect(tokens).to_have_text(re.compile(r"^\d"))  # loaded
-    before = tokens.inner_text()
-
-    chat(page, unique("Count my tokens"))
-
-    expect(tokens).not_to_have_text(before)
-    assert count(tokens.inner_text()) > count(before)
-    expect(page.locator("#usage-totals [data-total='cost']")).to_have_text(re.compile(r"^\$\d"))
-    expect(page.get_by_role("list", name="By model")).to_contain_text("tokens")
+    expect(link(conversation_list(page), kept)).to_be_visible()
+    expect(link(conversation_list(page), doomed)).to_have_count(0)
 
 
 def test_chat_requests_carry_a_bearer_token(page: Page) -> None:
@@ -228,32 +220,6 @@ def test_a_refused_token_is_renewed_once_and_the_message_sent_again(page: Page) 
     assert len(refusals) == 1
 
 
-# 404 where no route matches; 405 where the page's static files answer for the unmounted route.
-@pytest.mark.parametrize("refusal", [404, 405])
-def test_without_a_dev_token_the_page_asks_for_one(page: Page, refusal: int) -> None:
-    # Given a server that hands out no development tokens (as a deployed one does)
-    token = page.request.post("/api/dev/token").json()["accessToken"]
-    page.route("**/api/dev/token", lambda route: route.fulfill(status=refusal, json={"detail": "Not here"}))
-    page.reload()
-
-    # Then the page says sign-in is required, and sending is refused with the text kept
-    notice = page.get_by_role("region", name="Sign-in required")
-    expect(notice).to_be_visible()
-    send(page, "Hello?")
-    expect(page.get_by_role("alert")).to_contain_text("Sign-in is required")
-    expect(prompt(page)).to_have_value("Hello?")
-
-    # When the person pastes a token, it is kept and used from then on
-    notice.get_by_label("Access token").fill(token)
-    button(notice, "Save token").click()
-    expect(notice).to_be_hidden()
-    assert page.evaluate("localStorage.getItem('chimera.accessToken')") == token
-    page.reload()
-    expect(notice).to_be_hidden()
-    title = chat(page, unique("Signed in now"))
-    expect(button(conversation_list(page), title)).to_be_visible()
-
-
 def test_on_a_phone_the_list_is_behind_a_toggle(page: Page) -> None:
     page.set_viewport_size({"width": 375, "height": 740})
     title = chat(page, unique("A chat on a phone"))
@@ -263,14 +229,14 @@ def test_on_a_phone_the_list_is_behind_a_toggle(page: Page) -> None:
 
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
-    expect(button(conversation_list(page), title)).to_be_visible()
+    expect(link(conversation_list(page), title)).to_be_visible()
     scroll_width, client_width = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert scroll_width <= client_width, "the open list scrolls sideways on a phone"
 
     # Choosing a conversation closes the list and shows it
-    button(conversation_list(page), title).click()
+    link(conversation_list(page), title).click()
     expect(conversation_list(page)).to_be_hidden()
     expect(page.locator(".message--user")).to_have_count(1)
     expect(prompt(page)).to_be_focused()

@@ -66,8 +66,12 @@ def test_picker_offers_the_servers_models_in_order_with_auto_chosen(
     # Choosing one by its label sends its id
     picker(page).select_option(label="Gemini Flash")
     send(page, "Hello there")
-    expect(answers(page).locator(".message__meta")).to_contain_text("gemini-flash", timeout=ANSWER_TIMEOUT_MS)
+    expect(answers(page).locator(".message__meta")).to_contain_text("Gemini Flash", timeout=ANSWER_TIMEOUT_MS)
     assert chat_bodies[-1]["model"] == "gemini-flash"
+
+    # The choice is remembered for the next visit
+    page.reload()
+    expect(picker(page)).to_have_value("gemini-flash")
 
 
 def test_retired_model_falls_back_under_its_label_and_is_marked_after_a_reload(

@@ -12,11 +12,9 @@ A client that disconnects is covered by ``test_chat_stream.py`` (the answer runs
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,10 +29,9 @@ from chimera.dev.settings import LocalSettings
 from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
 from chimera.store.chat_store import TURN_LEASE_S
 from chimera.store.memory import MemoryBudgetStore, MemoryHealthStore
-from pydantic import SecretStr
 
 from tests.conftest import LOCAL_USER, bearer, make_settings
-from tests.support.servers import AppServer, free_port
+from tests.support.servers import AppServer, app_process, free_port
 from tests.support.sse import Received, iter_events, of_type, streamed_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -371,23 +368,6 @@ def test_an_answer_that_fails_part_way_resumed_on_another_instance_ends_with_an_
 
 # --- A process killed mid-answer ------------------------------------------------------------------
 
-SERVE = """
-import json, sys
-
-import uvicorn
-from chimera.dev.app import create_local_app
-from chimera.dev.settings import LocalSettings
-
-settings = LocalSettings(_env_file=None, **json.loads(sys.argv[1]))
-uvicorn.run(create_local_app(settings), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
-"""
-
-
-def settings_for_a_process(settings: LocalSettings) -> str:
-    """The settings given explicitly, secrets revealed, as JSON for ``SERVE``."""
-    values = {name: getattr(settings, name) for name in settings.model_fields_set}
-    return json.dumps({k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in values.items()})
-
 
 @pytest.fixture
 def server_process(
@@ -395,28 +375,9 @@ def server_process(
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """The app in a process of its own, flushing every ``FLUSH_S``; killed at the end if still alive."""
     port = free_port()
-    settings = settings_for_a_process(make_settings(database_url, simulator, chat_flush_interval_s=FLUSH_S))
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, settings, str(port)], cwd=ROOT / "functions", stdout=log, stderr=log
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-
-            def ready() -> bool:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            wait_for(ready, within_s=30, what="the server process", every_s=0.1)
-            yield process, url
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=10)
+    settings = make_settings(database_url, simulator, chat_flush_interval_s=FLUSH_S)
+    with app_process(settings, port=port, log_path=tmp_path / "server.log") as process:
+        yield process, f"http://127.0.0.1:{port}"
 
 
 def test_an_answer_whose_process_is_killed_keeps_its_text_reads_interrupted_and_frees_the_conversation(

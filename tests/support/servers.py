@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -11,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import psycopg
 import uvicorn
 from chimera.dev.app import create_local_app
@@ -18,6 +22,7 @@ from chimera.dev.settings import LocalSettings
 from chimera.runtime import Runtime
 from chimera.store.migrate import apply_migrations
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pydantic import SecretStr
 
 
 @contextmanager
@@ -89,3 +94,52 @@ class AppServer:
     def __exit__(self, *_: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=15)
+
+
+# --- The app in a process of its own (one a test can kill) ---------------------------------------
+
+_SERVE = """
+import json, sys
+
+import uvicorn
+from chimera.dev.app import create_local_app
+from chimera.dev.settings import LocalSettings
+
+settings = LocalSettings(_env_file=None, **json.loads(sys.argv[1]))
+uvicorn.run(create_local_app(settings), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+_FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+
+
+def _settings_json(settings: LocalSettings) -> str:
+    """The settings given explicitly, secrets revealed, for a process of its own."""
+    values = {name: getattr(settings, name) for name in settings.model_fields_set}
+    return json.dumps({k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in values.items()})
+
+
+@contextmanager
+def app_process(settings: LocalSettings, *, port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The app in a process of its own on ``port``, ready to serve; killed at the end if still alive."""
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _SERVE, _settings_json(settings), str(port)],
+            cwd=_FUNCTIONS,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server process did not start"
+            time.sleep(0.1)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)

@@ -10,6 +10,9 @@ export const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 8000];
 /** A rate limit this short (seconds) is waited out and the message sent by itself. */
 export const AUTO_RESEND_MAX_S = 10;
 
+const INTERRUPTED_UNSEEN =
+  "The answer was interrupted before it finished; what it had said so far is kept. Retry for a complete answer.";
+
 const UNFINISHED = {
   stopped: "Stopped.",
   failed: "Incomplete answer.",
@@ -407,7 +410,14 @@ export class ChatController {
       if (this.turn !== turn) return;
       this.turn = null;
       this.show(conversation);
-      this.store.update({ live: null, busy: false, status: "" });
+      const last = conversation.messages.at(-1);
+      const broken = last?.role === "assistant" && ["interrupted", "failed"].includes(last.status);
+      this.store.update({
+        live: null,
+        busy: false,
+        status: "",
+        problem: broken ? { text: INTERRUPTED_UNSEEN, retry: "regenerate" } : null,
+      });
       this.hooks.turnEnded({ conversationId: turn.conversationId, fellBack: turn.fellBack });
     } catch {
       if (this.turn === turn) this.end(turn, "interrupted");

@@ -4,6 +4,21 @@
 // Delete on the focused chat, and the same two buttons above the open conversation.
 
 const UNTITLED = "Untitled conversation";
+const ICONS = {
+  rename: "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4",
+  delete: "M5 7h14M10 7V4h4v3M7 7l1 13h8l1-13",
+};
+
+function icon(path) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "icon");
+  const line = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  line.setAttribute("d", path);
+  svg.append(line);
+  return svg;
+}
 
 /**
  * @typedef {{id: string, title: string, preview: string, updatedAt: string, messageCount: number}} Item
@@ -144,11 +159,14 @@ export class ConversationList {
     button.className = `history__action history__action--${action}`;
     button.dataset.action = action;
     button.tabIndex = -1; // for the mouse; the keyboard has F2 and Delete on the chat itself
-    const visible = document.createElement("span");
-    visible.textContent = label;
+    // An icon, so the two buttons stay small beside the title; the name says it in words.
+    const name = document.createElement("span");
+    name.className = "visually-hidden";
+    name.textContent = label;
     const which = document.createElement("span");
     which.className = "visually-hidden history__which";
-    button.append(visible, which);
+    button.append(icon(ICONS[action]), name, which);
+    button.title = label;
     return button;
   }
 

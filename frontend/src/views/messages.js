@@ -11,8 +11,9 @@ export function formatMeta(facts, labelFor = (id) => id) {
   const parts = [];
   if (facts.model) parts.push(labelFor(facts.model));
   if (facts.provider) parts.push(facts.provider);
-  if (isNumber(facts.tokens)) parts.push(`${facts.tokens} tokens`);
-  if (isNumber(facts.durationMs)) parts.push(`${Math.round(facts.durationMs)} ms`);
+  // An answer cut off before its usage was known has none to show, rather than "0 tokens".
+  if (isNumber(facts.tokens) && facts.tokens > 0) parts.push(`${facts.tokens} tokens`);
+  if (isNumber(facts.durationMs) && facts.durationMs > 0) parts.push(`${Math.round(facts.durationMs)} ms`);
   let text = parts.join(" · ");
   if (facts.simulated) text += " (simulated)";
   if (facts.fallbackReason) text += ` · fallback: ${facts.fallbackReason}`;
@@ -242,7 +243,8 @@ export class MessagesView {
       this.log.append(article);
       this.stickToEnd();
     }
-    this.live.article.dataset.phase = live.phase;
+    // Set only when it changes: a write, even of the same value, restyles and repaints the answer.
+    if (this.live.article.dataset.phase !== live.phase) this.live.article.dataset.phase = live.phase;
     if (live.text !== this.live.text) {
       if (!live.text.startsWith(this.live.text)) {
         // The stream started again from the beginning (a reconnect): draw it afresh.
