@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, sync_playwright
+
+from tests.support.page import built_page
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -22,20 +23,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-PAGE = Path(__file__).resolve().parents[2] / "frontend"
-
-
 @pytest.fixture(scope="session", autouse=True)
-def built_page() -> Path:
-    """The page as `make install` builds it; built here when missing or older than its sources,
-    so `pytest tests/e2e` alone tests what the sources say."""
-    built = PAGE / "dist" / "index.html"
-    sources = [PAGE / "index.html", PAGE / "build.mjs", PAGE / "package-lock.json", *(PAGE / "src").rglob("*")]
-    if not built.exists() or max(f.stat().st_mtime for f in sources) > built.stat().st_mtime:
-        if not (PAGE / "node_modules" / ".package-lock.json").exists():
-            subprocess.run(["npm", "ci", "--prefix", str(PAGE)], check=True, capture_output=True)
-        subprocess.run(["npm", "run", "--silent", "build", "--prefix", str(PAGE)], check=True, capture_output=True)
-    return built.parent
+def page_files() -> Path:
+    """The built page the app serves (tests/support/page.py)."""
+    return built_page()
 
 
 @pytest.fixture(scope="module")

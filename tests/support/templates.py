@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.page import built_page
+
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 STAGE = "test"
@@ -60,6 +62,7 @@ def synth_app(root: Path, **context: Any) -> Synth:
     # The caller's AWS profile must not pick the region: the session's synth is env-agnostic
     # unless the context says `region`.
     saved = {k: os.environ.pop(k) for k in ("CDK_DEFAULT_REGION", "CDK_DEFAULT_ACCOUNT") if k in os.environ}
+    built_page()  # the Web construct deploys frontend/dist
     try:
         build(app)
         app.synth()
