@@ -57,6 +57,26 @@ def test_a_second_tab_follows_the_live_answer_and_the_next_one(page: Page, simul
     second.close()
 
 
+def test_starting_a_new_chat_never_stops_the_answer_being_written(page: Page, simulator: ProviderSimulator) -> None:
+    # Given an answer being written
+    simulator.state.script("groq", Scenario(tokens=60, token_delay_s=0.05))
+    send(page, "Keep going without me")
+    expect(answers(page).locator(".message__text")).not_to_be_empty(timeout=ANSWER_TIMEOUT_MS)
+    address = page.url
+
+    # When the person starts another chat and then comes back
+    button(page, "New chat").click()
+    expect(page.locator(".message")).to_have_count(0)
+    page.go_back()
+    assert page.url == address
+
+    # Then the answer went on without them, and is complete
+    expect(answers(page).locator(".message__text")).to_have_text(
+        simulated_answer("Keep going without me", 60), timeout=ANSWER_TIMEOUT_MS
+    )
+    expect(answers(page).locator(".message__note")).to_have_count(0)  # not stopped, not interrupted
+
+
 def test_the_page_reconnects_after_the_server_dies_mid_answer_and_says_what_happened(
     browser: Browser, database_url: str, simulator: ProviderSimulator, tmp_path: Path
 ) -> None:
