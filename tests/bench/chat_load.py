@@ -130,7 +130,8 @@ async def chimera_round(stack: Stack, concurrency: int, chats: int, direct: dict
     pids = {"app": stack.app_pids[0], "simulator": stack.simulator_pid}
     cpu_before, machine_before = {k: cpu_seconds(p) for k, p in pids.items()}, machine_cpu()
     answer, peak = await run_load(chimera_job(stack, concurrency, chats), sample_rss=(stack, 0))
-    cpu = {k: round(100 * (cpu_seconds(p) - cpu_before[k]) / answer["elapsed_s"]) for k, p in pids.items()}
+    used = {k: cpu_seconds(p) - cpu_before[k] for k, p in pids.items()}
+    cpu = {k: round(100 * s / answer["elapsed_s"]) for k, s in used.items()}
     result = timing(answer["chats"], answer["elapsed_s"])
     seen = [(c["answer_id"], c["text"]) for c in answer["chats"] if c["finished"] and c["answer_id"]]
     return {
@@ -144,6 +145,8 @@ async def chimera_round(stack: Stack, concurrency: int, chats: int, direct: dict
         "app_rss_before_mb": round(idle / 2**20, 1),
         "app_rss_peak_mb": round(peak / 2**20, 1),
         "cpu_percent_of_one_core": cpu | {"load": round(100 * answer["cpu_s"] / answer["elapsed_s"])},
+        # What one chat costs the app in CPU: less disturbed by other load on the machine than rates.
+        "app_cpu_ms_per_chat": round(1000 * used["app"] / max(1, len(answer["chats"])), 2),
         "machine_cpu_busy_percent": busy_percent(machine_before, machine_cpu()),
         "simulator": direct,
     }
