@@ -72,7 +72,7 @@ class PostgresChatStore:
         Raises ``ConversationBusy`` while another turn holds it, ``ConversationNotFound`` if it is
         not the person's. One transaction: the lease and the context come from the same moment.
         """
-        async with as_person(self._pool, principal) as conn:
+        async with as_person(self._pool, principal, pipeline=True) as conn:
             # One statement: an answer whose generator died (read as interrupted) is marked so, as
             # far as it got, and frees the conversation; otherwise only an expired lease does.
             claimed = await conn.execute(
@@ -89,12 +89,7 @@ class PostgresChatStore:
                 " returning title",
                 {"id": conversation_id, "turn": turn_id, "lease": TURN_LEASE_S},
             )
-            row = await claimed.fetchone()
-            if row is None:
-                exists = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
-                if await exists.fetchone() is not None:
-                    raise ConversationBusy(conversation_id)
-                raise ConversationNotFound(conversation_id)
+            # Sent with the claim, before its answer is read (one round trip); unused if it failed.
             cursor = await conn.execute(
                 "select role, content, id from ("
                 "  select role, content, created_at, id from messages"
@@ -103,6 +98,12 @@ class PostgresChatStore:
                 ") recent order by created_at, id",
                 (conversation_id, limit),
             )
+            row = await claimed.fetchone()
+            if row is None:
+                exists = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
+                if await exists.fetchone() is not None:
+                    raise ConversationBusy(conversation_id)
+                raise ConversationNotFound(conversation_id)
             messages = [
                 StoredMessage(role=cast(Role, role), content=content, id=message_id)
                 for role, content, message_id in await cursor.fetchall()
@@ -153,7 +154,7 @@ class PostgresChatStore:
         regenerated answer re-answers the one already saved), the messages it ``replaces`` (kept as
         replaced: a regenerated answer, or an edited question and what followed it), and the answer's row, streaming."""
         answer = {"answer": answer_id, "conversation": conversation_id, "metadata": Jsonb(metadata)}
-        async with as_person(self._pool, principal) as conn:
+        async with as_person(self._pool, principal, pipeline=True) as conn:
             if new_title is not None:  # its messages' row-level checks must see it: a statement first
                 await conn.execute(
                     "insert into conversations (id, user_id, title, answering_turn, answering_until)"
@@ -197,7 +198,7 @@ class PostgresChatStore:
     ) -> None:
         """Write the answer as it ended (whole, stopped or failed part-way), what it cost (a row per
         model that spent tokens on it), and end the turn, in one transaction."""
-        async with as_person(self._pool, principal) as conn:
+        async with as_person(self._pool, principal, pipeline=True) as conn:
             # One statement. Only a streaming row is written: one a later turn already marked
             # interrupted (this process was frozen or lost for a while) stays as the person last saw it.
             await conn.execute(

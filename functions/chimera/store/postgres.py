@@ -58,6 +58,15 @@ def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
 
 
 @asynccontextmanager
+async def _pipelined(conn: Conn, on: bool) -> AsyncIterator[None]:
+    if not on:
+        yield
+        return
+    async with conn.pipeline():
+        yield
+
+
+@asynccontextmanager
 async def as_service(pool: AsyncConnectionPool) -> AsyncIterator[Conn]:
     """A connection as the service itself, for the few statements that span people (progress
     flushes): row-level security does not apply, so they touch only rows the service created."""
@@ -70,9 +79,17 @@ async def as_service(pool: AsyncConnectionPool) -> AsyncIterator[Conn]:
 
 
 @asynccontextmanager
-async def as_person(pool: AsyncConnectionPool, principal: Principal) -> AsyncIterator[Conn]:
+async def as_person(pool: AsyncConnectionPool, principal: Principal, *, pipeline: bool = False) -> AsyncIterator[Conn]:
+    """A transaction as the person.
+
+    ``pipeline``: in psycopg's pipeline mode, BEGIN, the claims and the statements go out together
+    and their results come back when one is read (or at COMMIT), so a unit of work that reads
+    nothing until its end is one round trip instead of one per statement. Only for code that reads
+    results by fetching them, sending every statement before it reads the first: a cursor's
+    ``rowcount`` is not known before its results come back.
+    """
     try:
-        async with pool.connection() as conn, conn.transaction():
+        async with pool.connection() as conn, _pipelined(conn, pipeline), conn.transaction():
             await conn.execute(
                 "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
                 (principal.claims_json(),),
