@@ -1,8 +1,9 @@
 // Answers are markdown: parsed by marked, sanitised by DOMPurify, code highlighted by highlight.js.
 // A streaming answer is rendered incrementally: the blocks that can no longer change are rendered
-// once and kept; only the last block is parsed again, at most once per animation frame. So the
-// work per frame stays small however long the answer grows (a 2,000-token answer streams with no
-// long task), and a selection or a copy button in an earlier block is never thrown away.
+// once and kept; only the last block is parsed again, on an animation frame at most ten times a
+// second. So the work per frame stays small however long the answer grows (a 2,000-token answer
+// streams with no long task), and a selection or a copy button in an earlier block is never thrown
+// away.
 
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
@@ -111,6 +112,27 @@ export function copyButton(text, label = "Copy") {
 // The lexer turns CR LF into LF; the stream must count characters as the lexer does.
 const normalise = (text) => text.replace(/\r\n?/g, "\n");
 
+/** A streaming answer is drawn at most this often: about ten times a second still reads as live. */
+const RENDER_INTERVAL_MS = 100;
+
+// highlight.js compiles a language's grammar the first time it meets it, and the parser and the
+// sanitiser are compiled on first use: that first time costs tens of milliseconds, which would land
+// in the middle of the first answer. Done here instead, one small piece per idle moment after load.
+function warmUp() {
+  if (typeof requestIdleCallback !== "function") return;
+  const sample = "# T\n\n- *a* [b](https://example.com) `c`\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n```js\nx\n```\n";
+  const steps = [
+    () => toFragment(marked.lexer(sample), { final: false }),
+    ...Object.keys(LANGUAGES).map((language) => () => hljs.highlight("x", { language, ignoreIllegals: true })),
+  ];
+  const next = (deadline) => {
+    while (steps.length && deadline.timeRemaining() > 5) steps.shift()();
+    if (steps.length) requestIdleCallback(next, { timeout: 5000 });
+  };
+  requestIdleCallback(next, { timeout: 5000 });
+}
+warmUp();
+
 /** A whole answer at once (a saved one). */
 export function renderMarkdown(container, text) {
   const tokens = marked.lexer(text);
@@ -133,19 +155,43 @@ export class MarkdownStream {
     this.tail.className = "markdown-tail";
     container.replaceChildren(this.tail);
     this.frame = 0;
+    this.timer = 0;
+    this.renderedAt = -Infinity;
   }
 
   update(text) {
     this.text = normalise(text);
+    if (this.frame || this.timer) return;
+    // At most one render per RENDER_INTERVAL_MS, on an animation frame: each render costs a layout
+    // and a paint of the growing answer, and 60 of them a second starve a busy machine's main thread.
+    const wait = this.renderedAt + RENDER_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = 0;
+        this.schedule();
+      }, wait);
+    } else {
+      this.schedule();
+    }
+  }
+
+  schedule() {
     this.frame ||= requestAnimationFrame(() => {
       this.frame = 0;
       this.render(false);
     });
   }
 
-  finish(text = this.text) {
+  /** Drop a render still to come (the answer is drawn afresh by another stream). */
+  cancel() {
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.timer);
     this.frame = 0;
+    this.timer = 0;
+  }
+
+  finish(text = this.text) {
+    this.cancel();
     this.text = normalise(text);
     this.render(true);
   }
@@ -167,6 +213,7 @@ export class MarkdownStream {
     const open = Object.assign(tokens.slice(settled), { links: this.links });
     this.tail.replaceChildren(open.length ? toFragment(open, { final: false }) : "");
     if (final) this.tail.remove();
+    this.renderedAt = performance.now();
     this.rendered();
   }
 }

@@ -248,6 +248,7 @@ export class MessagesView {
     if (live.text !== this.live.text) {
       if (!live.text.startsWith(this.live.text)) {
         // The stream started again from the beginning (a reconnect): draw it afresh.
+        this.live.stream.cancel();
         this.live.stream = new MarkdownStream(this.live.body, { rendered: () => this.stickToEnd() });
       }
       this.live.text = live.text;

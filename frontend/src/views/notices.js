@@ -97,7 +97,8 @@ export class WelcomeView {
       if (prompt) actions.choose(prompt.dataset.prompt);
     });
     const sync = (state) => {
-      section.hidden = Boolean(state.conversationId || state.messages.length || state.live || state.opening);
+      const hidden = Boolean(state.conversationId || state.messages.length || state.live || state.opening);
+      if (section.hidden !== hidden) section.hidden = hidden;
     };
     store.subscribe(sync);
     sync(store.state);
@@ -111,10 +112,15 @@ export class TitleView {
    * @param {import("../state/store.js").Store} store
    */
   constructor({ title, actions }, store) {
+    // The store changes with every word of an answer: only what differs is written, since each write
+    // costs a layout and a paint (and the tab's title a message to the browser).
     store.subscribe((state) => {
-      title.textContent = state.title || (state.conversationId ? "New conversation" : "");
-      actions.hidden = !state.conversationId || !state.messages.length;
-      document.title = state.title ? `${state.title} · Chimera` : "Chimera";
+      const text = state.title || (state.conversationId ? "New conversation" : "");
+      if (title.textContent !== text) title.textContent = text;
+      const hidden = !state.conversationId || !state.messages.length;
+      if (actions.hidden !== hidden) actions.hidden = hidden;
+      const tab = state.title ? `${state.title} · Chimera` : "Chimera";
+      if (document.title !== tab) document.title = tab;
     });
   }
 }
