@@ -68,11 +68,11 @@ layer:              ## the Lambda dependency layer in layers/build (arm64, from 
 layers/build:
 	$(MAKE) layer
 
-synth: layers/build ## CloudFormation templates in cdk.out, offline once the layer is built
+synth: layers/build $(PAGE)/dist/index.html ## CloudFormation templates in cdk.out, offline once the layer and the page are built
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 $(UV) run --frozen python -m infra.app
 
 # Context for the cdk CLI, e.g. make deploy CDK_ARGS="-c stage=prod -c allowedOrigins=https://chat.example.org"
 CDK_ARGS ?=
 
-deploy: layer       ## deploy the data, api and web stacks to the account of your AWS profile
+deploy: layer $(PAGE)/dist/index.html ## deploy the data, api and web stacks to the account of your AWS profile
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 npx --yes aws-cdk@2 deploy --all $(CDK_ARGS)

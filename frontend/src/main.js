@@ -57,7 +57,12 @@ async function start() {
   const sidebar = new Sidebar(document);
   const modelPicker = new ModelPicker($("model"), { load: () => listModels() });
   const tabs = new TabChannel();
-  const signIn = mountSignIn($("sign-in"), session, { onSignedIn: () => refreshSidebar() });
+  const signIn = mountSignIn($("sign-in"), session, {
+    onSignedIn: () => {
+      refreshSidebar();
+      composer.focus(); // the form that had focus is gone
+    },
+  });
   mountAccount($("account"), session, { onSignedOut: () => controller.newChat() });
 
   const controller = new ChatController(store, {

@@ -123,18 +123,37 @@ class ChimeraWeb(Construct):
             log_file_prefix="cloudfront/",
         )
         self._accept_findings(custom_domain=config.domain_name is not None)
-        aws_s3_deployment.BucketDeployment(
+        self._deploy_page(config)
+
+    def _deploy_page(self, config: DeployConfig) -> None:
+        """The built page in two steps. Its bundles are named by their content, so they are cached
+        for a year and never pruned: a page opened before a deploy still finds the bundles its
+        index.html names. Then the files whose names do not change (index.html, the icon, and
+        /config.json, how the page signs people in) with no-cache, so a deploy is seen at once."""
+        page = config.frontend_path
+        unnamed = ["index.html", "favicon.svg"]
+        bundles = aws_s3_deployment.BucketDeployment(
+            self,
+            "DeployBundles",
+            sources=[aws_s3_deployment.Source.asset(str(page), exclude=unnamed)],
+            destination_bucket=self.bucket,
+            cache_control=[aws_s3_deployment.CacheControl.from_string("public, max-age=31536000, immutable")],
+            prune=False,
+        )
+        entry = aws_s3_deployment.BucketDeployment(
             self,
             "DeployPage",
             sources=[
-                aws_s3_deployment.Source.asset(str(config.frontend_path)),
-                # How the page signs people in, next to it (the page reads /config.json on start).
+                *(aws_s3_deployment.Source.data(name, (page / name).read_text()) for name in unnamed),
                 aws_s3_deployment.Source.json_data("config.json", page_config(config, self.node)),
             ],
             destination_bucket=self.bucket,
+            cache_control=[aws_s3_deployment.CacheControl.no_cache()],
+            prune=False,
             distribution=self.distribution,
-            distribution_paths=["/*"],
+            distribution_paths=["/", *(f"/{name}" for name in [*unnamed, "config.json"])],
         )
+        entry.node.add_dependency(bundles)  # the bundles are there before a page names them
 
     def _viewer_address(self) -> aws_cloudfront.Function:
         """Writes the viewer's address into ``VIEWER_IP_HEADER`` for the per-network chat limit.

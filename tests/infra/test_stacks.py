@@ -220,7 +220,10 @@ def test_cloudfront_serves_the_page_and_routes_the_api(templates: dict[str, Temp
         assert "POST" in behaviour["AllowedMethods"]
     assert config["DefaultRootObject"] == "index.html"
     assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
-    web.has_resource_properties("Custom::CDKBucketDeployment", {"DistributionPaths": ["/*"]})
+    web.has_resource_properties(
+        "Custom::CDKBucketDeployment",
+        {"DistributionPaths": ["/", "/index.html", "/favicon.svg", "/config.json"], "Prune": False},
+    )
 
 
 def test_cloudfront_sends_the_origin_secret_to_both_api_origins(synthesized: Synth) -> None:

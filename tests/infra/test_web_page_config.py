@@ -23,6 +23,8 @@ def deploy_page(tmp_path: Path, *, supabase_url: str = SUPABASE, **context: str)
     page = tmp_path / "dist"
     page.mkdir()
     (page / "index.html").write_text("<!doctype html><title>Chimera</title>")
+    (page / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (page / "app-ABCDEFGH.js").write_text("export {};")
     app = App(outdir=str(tmp_path / "cdk.out"), context=context)
     stack = Stack(app, "Web")
     function = aws_lambda.Function(
@@ -66,10 +68,18 @@ def test_with_the_project_url_and_publishable_key_the_page_signs_in_with_supabas
     assert config == {
         "auth": {"provider": "supabase", "url": SUPABASE, "publishableKey": PUBLISHABLE, "magicLink": True}
     }
-    # Deployed with the page, into the same bucket, by the one deployment that invalidates the CDN.
-    template.has_resource_properties("Custom::CDKBucketDeployment", {"DistributionPaths": ["/*"], "Prune": True})
-    (deployment,) = template.find_resources("Custom::CDKBucketDeployment").values()
-    assert len(deployment["Properties"]["SourceObjectKeys"]) == 2  # the page and its config.json
+    # Deployed with index.html, uncached, by the deployment that invalidates the CDN; the bundles
+    # (named by their content) first, cached for a year and never pruned.
+    deployments = template.find_resources("Custom::CDKBucketDeployment")
+    by_id = {logical_id.split("Custom")[0]: d["Properties"] for logical_id, d in deployments.items()}
+    page = next(p for lid, p in by_id.items() if "DeployPage" in lid)
+    bundles = next(p for lid, p in by_id.items() if "DeployBundles" in lid)
+    assert page["DistributionPaths"] == ["/", "/index.html", "/favicon.svg", "/config.json"]
+    assert page["SystemMetadata"] == {"cache-control": "no-cache"}
+    assert len(page["SourceObjectKeys"]) == 3  # index.html, the icon and config.json
+    assert bundles["SystemMetadata"] == {"cache-control": "public, max-age=31536000, immutable"}
+    assert page["Prune"] is False and bundles["Prune"] is False
+    assert "DistributionPaths" not in bundles
 
 
 def test_magic_links_follow_the_context(tmp_path: Path) -> None:
