@@ -12,7 +12,9 @@ Chimera function that sent it (``begin_turn``, ``flush_progress``, ``answer``, .
 - ``auth``: the ``set_config`` that opens every transaction as a person (row-level security);
 - ``begin``, ``commit``, ``rollback``: the transaction's own statements;
 - ``check``: the pool's empty query that tests a connection before lending it (a round trip,
-  no statement to Postgres' statistics).
+  no statement to Postgres' statistics);
+- ``implicit``: a query of several statements, which Postgres runs as one transaction without
+  BEGIN or COMMIT (each of its statements is counted too, the claims as ``auth``).
 
 ``GET /_bench/db`` answers the counts so far, the pool (connections lent now, the most lent at
 once and the longest wait for one since the last ``?reset``, timeouts) and the process's CPU time.
@@ -103,7 +105,13 @@ _putconn = AsyncConnectionPool.putconn
 
 
 async def execute(self: psycopg.AsyncCursor[Any], query: Any, params: Any = None, **kwargs: Any) -> Any:
-    COUNTS.count(kind_of(self, query))
+    statements = query.count(";") + 1 if isinstance(query, str) else 1
+    if statements > 1:  # several statements in one query (postgres.at_once_as_person): one transaction
+        COUNTS.count("implicit")
+        COUNTS.count("auth" if query.lstrip().startswith("select set_config") else "statement")
+        COUNTS.count("statement", statements - 1)
+    else:
+        COUNTS.count(kind_of(self, query))
     return await _execute(self, query, params, **kwargs)
 
 

@@ -333,7 +333,7 @@ def rates(
         "statements_per_s": per_s(sum(executed.values())),
         "statements_per_s_without_begin_commit": per_s(sum(kinds[k] for k in ("statement", "single", "auth"))),
         "statements_per_s_by_part": {part: per_s(n) for part, n in executed.items() if n},
-        "transactions_per_s": per_s(kinds["begin"] + kinds["single"]),
+        "transactions_per_s": per_s(kinds["begin"] + kinds["single"] + kinds["implicit"]),
         "pool_checks_per_s": per_s(kinds["check"]),
         "postgres_transactions_per_s": per_s(pg_transactions),
         "postgres_statements_per_s": per_s(sum(pg_statements.values())) if pg_statements else None,

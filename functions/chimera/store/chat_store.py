@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from chimera.errors import ConversationBusy, ConversationNotFound
 from chimera.models import ConversationContext, Principal, StoredMessage, UsageRecord
 from chimera.providers.base import Role
-from chimera.store.postgres import as_person, as_service
+from chimera.store.postgres import as_person, as_service, at_once_as_person
 
 # A turn holds its conversation (one turn at a time) for this long after its last progress flush,
 # which renews it: a turn whose process died frees the conversation within about this long.
@@ -72,10 +72,13 @@ class PostgresChatStore:
         Raises ``ConversationBusy`` while another turn holds it, ``ConversationNotFound`` if it is
         not the person's. One transaction: the lease and the context come from the same moment.
         """
-        async with as_person(self._pool, principal, pipeline=True) as conn:
-            # One statement: an answer whose generator died (read as interrupted) is marked so, as
-            # far as it got, and frees the conversation; otherwise only an expired lease does.
-            claimed = await conn.execute(
+        # One query: an answer whose generator died (read as interrupted) is marked so, as far as
+        # it got, and frees the conversation (otherwise only an expired lease does); the
+        # conversation is taken; its last messages are read (unused when it could not be taken).
+        claimed, recent = await at_once_as_person(
+            self._pool,
+            principal,
+            [
                 "with stale as ("
                 "  update messages m set status = 'interrupted' where m.conversation_id = %(id)s"
                 f"  and m.status = 'streaming' and ({effective_status(self._stale_after_s)}) = 'interrupted'"
@@ -87,28 +90,24 @@ class PostgresChatStore:
                 " where (select count(*) from stale) >= 0 and id = %(id)s"
                 " and (answering_until is null or answering_until < now() or exists (select 1 from stale))"
                 " returning title",
-                {"id": conversation_id, "turn": turn_id, "lease": TURN_LEASE_S},
-            )
-            # Sent with the claim, before its answer is read (one round trip); unused if it failed.
-            cursor = await conn.execute(
                 "select role, content, id from ("
                 "  select role, content, created_at, id from messages"
-                "  where conversation_id = %s and status <> 'replaced'"
-                "  order by created_at desc, id desc limit %s"
+                "  where conversation_id = %(id)s and status <> 'replaced'"
+                "  order by created_at desc, id desc limit %(limit)s"
                 ") recent order by created_at, id",
-                (conversation_id, limit),
-            )
-            row = await claimed.fetchone()
-            if row is None:
+            ],
+            {"id": conversation_id, "turn": turn_id, "lease": TURN_LEASE_S, "limit": limit},
+        )
+        if not claimed:
+            async with as_person(self._pool, principal) as conn:
                 exists = await conn.execute("select 1 from conversations where id = %s", (conversation_id,))
                 if await exists.fetchone() is not None:
                     raise ConversationBusy(conversation_id)
                 raise ConversationNotFound(conversation_id)
-            messages = [
-                StoredMessage(role=cast(Role, role), content=content, id=message_id)
-                for role, content, message_id in await cursor.fetchall()
-            ]
-        return ConversationContext(title=row[0], messages=messages)
+        messages = [
+            StoredMessage(role=cast(Role, role), content=content, id=message_id) for role, content, message_id in recent
+        ]
+        return ConversationContext(title=claimed[0][0], messages=messages)
 
     async def release_turn(
         self, *, principal: Principal, conversation_id: str, turn_id: str, answer_id: str | None = None
@@ -153,36 +152,41 @@ class PostgresChatStore:
         (born answering this turn), the person's message (unless ``question`` is None: a
         regenerated answer re-answers the one already saved), the messages it ``replaces`` (kept as
         replaced: a regenerated answer, or an edited question and what followed it), and the answer's row, streaming."""
-        answer = {"answer": answer_id, "conversation": conversation_id, "metadata": Jsonb(metadata)}
-        async with as_person(self._pool, principal, pipeline=True) as conn:
-            if new_title is not None:  # its messages' row-level checks must see it: a statement first
-                await conn.execute(
-                    "insert into conversations (id, user_id, title, answering_turn, answering_until)"
-                    " values (%s, %s, %s, %s, now() + make_interval(secs => %s))",
-                    (conversation_id, principal.user_id, new_title, turn_id, TURN_LEASE_S),
-                )
-            # The rest in one statement. The answer is a moment later than the question
-            # (clock_timestamp), so the two always sort question first.
-            await conn.execute(
-                "with touched as ("
-                "  update conversations set updated_at = now() where id = %(conversation)s and %(existing)s"
-                "), question as ("
-                "  insert into messages (id, conversation_id, role, content)"
-                "  select %(question_id)s, %(conversation)s, 'user', %(question)s where %(question)s::text is not null"
-                "), replaced as ("
-                "  update messages set status = 'replaced'"
-                "  where id = any(%(replaces)s::text[]) and conversation_id = %(conversation)s"
-                ") insert into messages (id, conversation_id, role, content, metadata, status, flushed_at, created_at)"
-                " values (%(answer)s, %(conversation)s, 'assistant', '', %(metadata)s, 'streaming', now(),"
-                " clock_timestamp())",
-                answer
-                | {
-                    "existing": new_title is None,
-                    "question_id": question_id,
-                    "question": question,
-                    "replaces": replaces,
-                },
+        statements = []
+        if new_title is not None:  # its messages' row-level checks must see it: a statement first
+            statements.append(
+                "insert into conversations (id, user_id, title, answering_turn, answering_until)"
+                " values (%(conversation)s, %(user)s, %(title)s, %(turn)s, now() + make_interval(secs => %(lease)s))"
             )
+        # The rest in one statement. The answer is a moment later than the question
+        # (clock_timestamp), so the two always sort question first.
+        statements.append(
+            "with touched as ("
+            "  update conversations set updated_at = now() where id = %(conversation)s and %(existing)s"
+            "), question as ("
+            "  insert into messages (id, conversation_id, role, content)"
+            "  select %(question_id)s, %(conversation)s, 'user', %(question)s where %(question)s::text is not null"
+            "), replaced as ("
+            "  update messages set status = 'replaced'"
+            "  where id = any(%(replaces)s::text[]) and conversation_id = %(conversation)s"
+            ") insert into messages (id, conversation_id, role, content, metadata, status, flushed_at, created_at)"
+            " values (%(answer)s, %(conversation)s, 'assistant', '', %(metadata)s, 'streaming', now(),"
+            " clock_timestamp())"
+        )
+        params = {
+            "answer": answer_id,
+            "conversation": conversation_id,
+            "metadata": Jsonb(metadata),
+            "user": principal.user_id,
+            "title": new_title,
+            "turn": turn_id,
+            "lease": TURN_LEASE_S,
+            "existing": new_title is None,
+            "question_id": question_id,
+            "question": question,
+            "replaces": replaces,
+        }
+        await at_once_as_person(self._pool, principal, statements, params)
 
     async def finish_answer(
         self,
@@ -198,10 +202,12 @@ class PostgresChatStore:
     ) -> None:
         """Write the answer as it ended (whole, stopped or failed part-way), what it cost (a row per
         model that spent tokens on it), and end the turn, in one transaction."""
-        async with as_person(self._pool, principal, pipeline=True) as conn:
-            # One statement. Only a streaming row is written: one a later turn already marked
-            # interrupted (this process was frozen or lost for a while) stays as the person last saw it.
-            await conn.execute(
+        # One statement. Only a streaming row is written: one a later turn already marked
+        # interrupted (this process was frozen or lost for a while) stays as the person last saw it.
+        await at_once_as_person(
+            self._pool,
+            principal,
+            [
                 "with answered as ("
                 "  update messages set content = %(content)s, status = %(status)s, metadata = %(metadata)s,"
                 "  flushed_at = now() where id = %(message)s and status = 'streaming' returning id"
@@ -218,23 +224,24 @@ class PostgresChatStore:
                 " u.input_tokens, u.output_tokens, u.input_tokens + u.output_tokens, u.cost_cents, u.estimated"
                 " from unnest(%(providers)s::text[], %(models)s::text[], %(inputs)s::int[], %(outputs)s::int[],"
                 " %(costs)s::numeric[], %(estimated)s::bool[])"
-                " as u(provider, model, input_tokens, output_tokens, cost_cents, estimated)",
-                {
-                    "content": content,
-                    "status": status,
-                    "metadata": Jsonb(metadata),
-                    "message": message_id,
-                    "turn": turn_id,
-                    "conversation": conversation_id,
-                    "user": principal.user_id,
-                    "providers": [u.provider for u in usage],
-                    "models": [u.model for u in usage],
-                    "inputs": [u.input_tokens for u in usage],
-                    "outputs": [u.output_tokens for u in usage],
-                    "costs": [u.cost_cents for u in usage],
-                    "estimated": [u.estimated for u in usage],
-                },
-            )
+                " as u(provider, model, input_tokens, output_tokens, cost_cents, estimated)"
+            ],
+            {
+                "content": content,
+                "status": status,
+                "metadata": Jsonb(metadata),
+                "message": message_id,
+                "turn": turn_id,
+                "conversation": conversation_id,
+                "user": principal.user_id,
+                "providers": [u.provider for u in usage],
+                "models": [u.model for u in usage],
+                "inputs": [u.input_tokens for u in usage],
+                "outputs": [u.output_tokens for u in usage],
+                "costs": [u.cost_cents for u in usage],
+                "estimated": [u.estimated for u in usage],
+            },
+        )
 
     async def flush_progress(self, progress: list[tuple[str, str]]) -> set[str]:
         """Append each (answer id, new text) and renew its turn's lease, in one statement for the

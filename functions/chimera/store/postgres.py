@@ -11,7 +11,7 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -58,15 +58,6 @@ def create_pool(conninfo: str, *, max_size: int) -> AsyncConnectionPool:
 
 
 @asynccontextmanager
-async def _pipelined(conn: Conn, on: bool) -> AsyncIterator[None]:
-    if not on:
-        yield
-        return
-    async with conn.pipeline():
-        yield
-
-
-@asynccontextmanager
 async def as_service(pool: AsyncConnectionPool) -> AsyncIterator[Conn]:
     """A connection as the service itself, for the few statements that span people (progress
     flushes): row-level security does not apply, so they touch only rows the service created."""
@@ -79,22 +70,42 @@ async def as_service(pool: AsyncConnectionPool) -> AsyncIterator[Conn]:
 
 
 @asynccontextmanager
-async def as_person(pool: AsyncConnectionPool, principal: Principal, *, pipeline: bool = False) -> AsyncIterator[Conn]:
-    """A transaction as the person.
-
-    ``pipeline``: in psycopg's pipeline mode, BEGIN, the claims and the statements go out together
-    and their results come back when one is read (or at COMMIT), so a unit of work that reads
-    nothing until its end is one round trip instead of one per statement. Only for code that reads
-    results by fetching them, sending every statement before it reads the first: a cursor's
-    ``rowcount`` is not known before its results come back.
-    """
+async def as_person(pool: AsyncConnectionPool, principal: Principal) -> AsyncIterator[Conn]:
     try:
-        async with pool.connection() as conn, _pipelined(conn, pipeline), conn.transaction():
-            await conn.execute(
-                "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-                (principal.claims_json(),),
-            )
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute(_AS_PERSON, {"claims": principal.claims_json()})
             yield conn
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        logger.error("database unavailable", extra={"error": type(exc).__name__})
+        raise StoreUnavailable("The database is not reachable right now.") from exc
+
+
+_AS_PERSON = "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %(claims)s, true)"
+Rows = list[tuple[Any, ...]]
+
+
+async def at_once_as_person(
+    pool: AsyncConnectionPool, principal: Principal, statements: Sequence[str], params: Mapping[str, Any]
+) -> list[Rows]:
+    """``statements`` as the person, sent as one query: one round trip, one transaction.
+
+    A turn's hot path (claim, begin, finish) is a few statements whose parameters are known
+    before the first is sent. As separate statements in a transaction they cost BEGIN, the claims,
+    each statement and COMMIT, a round trip each; as one simple query they are one message, which
+    Postgres runs as one implicit transaction (so the claims, set locally, hold for the statements
+    after them and end with it). Parameters are bound by psycopg on this side (a ClientCursor:
+    the simple query protocol takes none of its own), under names shared by all ``statements``
+    (``claims`` is taken). Returns each statement's rows.
+    """
+    query = ";\n".join([_AS_PERSON, *statements])
+    try:
+        async with pool.connection() as conn:
+            cursor = psycopg.AsyncClientCursor(conn)
+            await cursor.execute(query, {"claims": principal.claims_json(), **params})
+            results: list[Rows] = []
+            while cursor.nextset():  # the claims' own row first: skipped
+                results.append(await cursor.fetchall() if cursor.description else [])
+            return results
     except (psycopg.OperationalError, PoolTimeout) as exc:
         logger.error("database unavailable", extra={"error": type(exc).__name__})
         raise StoreUnavailable("The database is not reachable right now.") from exc
