@@ -86,9 +86,11 @@ def test_a_conversation_continues_with_its_history(
     response, second = chat(client, message="Second question", conversationId=conversation_id)
 
     assert response.status_code == 200
+    question_id = db.execute("select id from messages where content = 'Second question'").fetchone()[0]
     assert of_type(second, "data-conversation")[0]["data"] == {
         "conversationId": conversation_id,
         "title": "First question",
+        "questionId": question_id,
     }
     count = db.execute("select count(*) from messages where conversation_id = %s", (conversation_id,)).fetchone()
     assert count == (4,)
