@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 WINDOW_S = 60.0
@@ -53,7 +54,12 @@ def without(hits: Iterable[float], at: float) -> tuple[float, ...]:
 
 
 def utc_day(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+    return _day_name(int(now // DAY_S))  # asked several times a turn: named once a day
+
+
+@lru_cache(maxsize=4)
+def _day_name(day: int) -> str:
+    return datetime.fromtimestamp(day * DAY_S, UTC).strftime("%Y-%m-%d")
 
 
 def seconds_to_midnight(now: float) -> float:

@@ -5,11 +5,13 @@ In AWS, `chimera.store.dynamodb` shares the same state across Lambda instances.
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from chimera.limits.policy import WINDOW_S, Clock, Verdict, admit, seconds_to_midnight, utc_day, without
+from chimera.limits.policy import WINDOW_S, Clock, Verdict, seconds_to_midnight, utc_day
 from chimera.providers.base import QuotaReport
 from chimera.providers.budget import BudgetCounts
 from chimera.providers.health import ModelHealth
@@ -43,18 +45,31 @@ class MemoryRateLimiter:
     def __init__(self, *, limit: int, clock: Clock = time.time) -> None:
         self.limit = limit
         self._clock = clock
-        self._hits: dict[str, tuple[float, ...]] = {}
+        # Each key's chats in the last minute, oldest first. Kept sorted and trimmed in place, as
+        # policy.admit decides (the same verdicts): rebuilding the whole log on every chat costs
+        # as many steps as the limit allows chats, which a busy address with a high limit feels.
+        self._hits: dict[str, deque[float]] = {}
 
     async def acquire(self, key: str) -> Verdict:
         now = self._clock()
-        window = admit(self._hits.get(key, ()), now=now, limit=self.limit)
-        self._hits[key] = window.hits
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - WINDOW_S:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            # Allowed again once only limit - 1 remain, when the (len - limit + 1)th oldest leaves.
+            return Verdict(at=now, retry_after_s=hits[len(hits) - self.limit] + WINDOW_S - now)
+        if not hits or hits[-1] <= now:
+            hits.append(now)
+        else:  # a clock that stepped back
+            bisect.insort(hits, now)
         if len(self._hits) > FORGET_AFTER_KEYS:
             self._hits = {k: h for k, h in self._hits.items() if h and h[-1] > now - WINDOW_S}
-        return Verdict(at=now, retry_after_s=window.retry_after_s)
+        return Verdict(at=now, retry_after_s=None)
 
     async def release(self, key: str, at: float) -> None:
-        self._hits[key] = without(self._hits.get(key, ()), at)
+        hits = self._hits.get(key)
+        if hits is not None and at in hits:
+            hits.remove(at)
 
 
 class MemoryTokenLimiter:
