@@ -64,6 +64,8 @@ function toFragment(tokens, { final }) {
   const html = marked.parser(tokens);
   const fragment = DOMPurify.sanitize(html, { ALLOWED_TAGS, ALLOWED_ATTR, RETURN_DOM_FRAGMENT: true });
   for (const pre of fragment.querySelectorAll("pre")) decorateCode(pre, { final });
+  // A wide table scrolls sideways (styles.css): the keyboard must be able to reach it, as a code block.
+  for (const table of fragment.querySelectorAll("table")) table.tabIndex = 0;
   return fragment;
 }
 

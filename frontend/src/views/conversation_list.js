@@ -133,13 +133,16 @@ export class ConversationList {
     const title = document.createElement("span");
     title.className = "history__title";
     title.id = `history-title-${item.id}`;
-    open.setAttribute("aria-labelledby", title.id); // the name is the title; the preview describes it
     open.append(title);
     if (item.preview) {
       const preview = document.createElement("span");
       preview.className = "history__preview";
       preview.id = `history-preview-${item.id}`;
       preview.textContent = item.preview;
+      // The link's name is its title (from its content; the preview is left out of it, and is
+      // heard as the description instead). Not aria-labelledby: a name that is only part of the
+      // visible text fails "label in name" (WCAG 2.5.3).
+      preview.setAttribute("aria-hidden", "true");
       open.setAttribute("aria-describedby", preview.id);
       open.append(preview);
     }

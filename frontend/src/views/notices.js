@@ -114,13 +114,15 @@ export class TitleView {
   constructor({ title, actions }, store) {
     // The store changes with every word of an answer: only what differs is written, since each write
     // costs a layout and a paint (and the tab's title a message to the browser).
-    store.subscribe((state) => {
+    const sync = (state) => {
       const text = state.title || (state.conversationId ? "New conversation" : "");
       if (title.textContent !== text) title.textContent = text;
       const hidden = !state.conversationId || !state.messages.length;
       if (actions.hidden !== hidden) actions.hidden = hidden;
       const tab = state.title ? `${state.title} · Chimera` : "Chimera";
       if (document.title !== tab) document.title = tab;
-    });
+    };
+    store.subscribe(sync);
+    sync(store.state);
   }
 }

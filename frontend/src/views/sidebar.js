@@ -16,6 +16,12 @@ export class Sidebar {
       }
     });
     this.narrow.addEventListener("change", () => this.sync());
+    // On a phone a tap beside the list (on the chat it covers, which is inert meanwhile) closes it.
+    doc.addEventListener("click", (event) => {
+      if (this.isOpen && this.narrow.matches && !this.element.contains(event.target) && !this.toggle.contains(event.target)) {
+        this.close();
+      }
+    });
   }
 
   get isOpen() {
@@ -45,6 +51,12 @@ export class Sidebar {
 
   /** While the list covers the chat on a phone, the chat behind it takes no focus. */
   sync() {
-    this.chat.inert = this.isOpen && this.narrow.matches;
+    const covering = this.isOpen && this.narrow.matches;
+    this.chat.inert = covering;
+    // Covering the chat, the list is a modal dialog for assistive technology too; beside it, a
+    // complementary landmark (index.html).
+    this.element.setAttribute("role", covering ? "dialog" : "complementary");
+    this.element.toggleAttribute("aria-modal", covering);
+    if (covering) this.element.setAttribute("aria-modal", "true");
   }
 }
