@@ -4,6 +4,17 @@
 // Delete on the focused chat, and the same two buttons above the open conversation.
 
 const UNTITLED = "Untitled conversation";
+
+/** An answer's first words without their markdown marks ("# Title **bold**" → "Title bold"). */
+export function plainPreview(text) {
+  return text
+    .replace(/(^|\s)(#{1,6}|>|[-+*])\s+/g, "$1")
+    .replace(/(^|\n)\d+\.\s+/g, "$1")
+    .replace(/(\*\*|__|\*|`+|~~)/g, "")
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim();
+}
 const ICONS = {
   rename: "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4",
   delete: "M5 7h14M10 7V4h4v3M7 7l1 13h8l1-13",
@@ -138,7 +149,7 @@ export class ConversationList {
       const preview = document.createElement("span");
       preview.className = "history__preview";
       preview.id = `history-preview-${item.id}`;
-      preview.textContent = item.preview;
+      preview.textContent = plainPreview(item.preview);
       // The link's name is its title (from its content; the preview is left out of it, and is
       // heard as the description instead). Not aria-labelledby: a name that is only part of the
       // visible text fails "label in name" (WCAG 2.5.3).
