@@ -319,3 +319,19 @@ def test_dialogs_give_the_focus_back(desktop: Page) -> None:
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(usage_button).to_be_focused()
+
+
+def test_in_forced_colours_the_open_chat_still_stands_out(desktop: Page) -> None:
+    page = desktop
+    titles = make_chats(page, 2)
+    chat_link(page, titles[0]).click()
+    expect(chat_link(page, titles[0])).to_have_attribute("aria-current", "page")
+    page.emulate_media(forced_colors="active")
+    looks = chat_link(page, titles[0]).evaluate(
+        """(open) => {
+          const other = [...document.querySelectorAll('.history__open')].find((a) => a !== open);
+          const look = (a) => { const s = getComputedStyle(a); return [s.backgroundColor, s.color, s.outlineStyle]; };
+          return [look(open), look(other)];
+        }"""
+    )
+    assert looks[0] != looks[1], f"the open chat looks like the others in forced colours: {looks}"
