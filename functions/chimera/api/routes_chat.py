@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -59,6 +60,10 @@ async def chat(body: ChatBody, principal: CurrentUser, chat: ChatDep, request: R
     # leaves does not stop it. On Lambda the response (and so the invocation) lasts until the answer
     # ends, which is what keeps the instance running for it (the README's "Answers that outlive").
     generation = chat.service.start(turn)
+    # One turn of the loop before the response's headers and first events are written: the
+    # generation task, just started, sends its model request first (the time to first token is
+    # the model's; writing to this socket can wait a moment).
+    await asyncio.sleep(0)
     return StreamingResponse(chat.service.stream(generation), media_type="text/event-stream", headers=sse.HEADERS)
 
 

@@ -8,8 +8,9 @@ recorded when it ends, whole, stopped or failed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Coroutine
 from typing import Any, Protocol
 
 from chimera import observability
@@ -91,16 +92,18 @@ class ChatService:
         )
         # The rows are written alongside the model call: the first token never waits for them.
         begun = self._background.spawn(
-            self._store.begin_turn(
-                principal=turn.principal,
-                conversation_id=turn.conversation_id,
-                new_title=turn.title if turn.create_conversation else None,
-                turn_id=turn.turn_id,
-                question_id=turn.question_id,
-                question=turn.question,
-                answer_id=turn.answer_id,
-                metadata=answer.facts(),
-                replaces=turn.replaces,
+            _after_the_model_call(
+                self._store.begin_turn(
+                    principal=turn.principal,
+                    conversation_id=turn.conversation_id,
+                    new_title=turn.title if turn.create_conversation else None,
+                    turn_id=turn.turn_id,
+                    question_id=turn.question_id,
+                    question=turn.question,
+                    answer_id=turn.answer_id,
+                    metadata=answer.facts(),
+                    replaces=turn.replaces,
+                )
             ),
             name="begin-turn",
         )
@@ -199,3 +202,11 @@ class ChatService:
 
     async def close(self) -> None:
         await self._flusher.close()
+
+
+async def _after_the_model_call(write: Coroutine[Any, Any, None]) -> None:
+    """``write``, once the generation task started next has sent its model request: tasks start
+    in the order they were made, and one turn to the loop lets the generation reach its first
+    wait (the provider's answer) before the rows' statement is composed and sent."""
+    await asyncio.sleep(0)
+    await write
