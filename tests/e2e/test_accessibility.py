@@ -335,3 +335,43 @@ def test_in_forced_colours_the_open_chat_still_stands_out(desktop: Page) -> None
         }"""
     )
     assert looks[0] != looks[1], f"the open chat looks like the others in forced colours: {looks}"
+
+
+RECORD_LIVE_REGIONS = """
+() => {
+  window.spoken = [];
+  const regions = [...document.querySelectorAll("[aria-live], [role=status], [role=alert]")];
+  const observer = new MutationObserver((records) => {
+    for (const record of records) {
+      const region = regions.find((r) => r === record.target || r.contains(record.target));
+      if (region) window.spoken.push({ region: region.id, text: region.textContent });
+    }
+  });
+  for (const region of regions) observer.observe(region, { childList: true, characterData: true, subtree: true });
+}
+"""
+
+
+def test_an_answer_is_announced_once_when_complete_not_word_by_word(
+    desktop: Page, simulator: ProviderSimulator
+) -> None:
+    page = desktop
+    page.evaluate(RECORD_LIVE_REGIONS)
+    simulator.state.script("groq", Scenario(tokens=120, token_delay_s=0.01))
+    send(page, "Say something at length")
+
+    # While it is written, the answer is marked busy and nothing is read out word by word
+    live = page.locator(".message--live[data-phase='streaming']")
+    expect(live).to_have_attribute("aria-busy", "true", timeout=ANSWER_TIMEOUT_MS)
+    expect(answers(page).locator(".message__meta")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    answer = answers(page).locator(".message__text").inner_text().strip()
+    expect(page.locator("#announcer")).to_contain_text(answer[:40])
+
+    spoken: list[dict[str, str]] = page.evaluate("window.spoken")
+    said = [s["text"] for s in spoken if s["region"] == "announcer" and s["text"].strip()]
+    assert len(said) == 1, f"the announcer spoke {len(said)} times: {said[:5]}"
+    assert said[0].startswith("Answer:"), said[0]
+    # and the status line said a few short things, not one per word
+    statuses = [s["text"] for s in spoken if s["region"] == "status"]
+    assert len(statuses) <= 6, statuses
+    expect(answers(page).last).not_to_have_attribute("aria-busy", "true")
