@@ -375,3 +375,24 @@ def test_an_answer_is_announced_once_when_complete_not_word_by_word(
     statuses = [s["text"] for s in spoken if s["region"] == "status"]
     assert len(statuses) <= 6, statuses
     expect(answers(page).last).not_to_have_attribute("aria-busy", "true")
+
+
+def test_editing_a_question_by_keyboard_and_cancelling_gives_the_focus_back(desktop: Page) -> None:
+    page = desktop
+    prompt(page).focus()
+    page.keyboard.type("A question to edit")
+    page.keyboard.press("Enter")
+    expect(answers(page).locator(".message__meta")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+
+    edit = page.locator(".message--user").get_by_role("button", name="Edit")
+    expect(edit).to_be_visible()
+    edit.focus()
+    page.keyboard.press("Enter")
+    field = page.get_by_role("textbox", name="Edit your message")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("A question to edit")
+    page.keyboard.press("Escape")
+    expect(field).to_have_count(0)
+    expect(edit).to_be_focused()
+    # Escape there cancelled the edit only: the conversation is as it was
+    expect(answers(page)).to_have_count(1)

@@ -192,12 +192,14 @@ export class MessagesView {
     body.hidden = true;
     article.querySelector(".message__footer").hidden = true;
     article.append(form);
+    const trigger = document.activeElement;
     input.focus();
     const close = () => {
       form.remove();
       body.hidden = false;
       article.querySelector(".message__footer").hidden = false;
-      article.querySelector(".message__action")?.focus();
+      // Back to the Edit button that opened it (or, should it be gone, the message's first action).
+      (trigger?.isConnected ? trigger : article.querySelector(".message__action"))?.focus();
     };
     cancel.addEventListener("click", close);
     form.addEventListener("keydown", (event) => {
