@@ -70,3 +70,35 @@ def wait_until_held(page: Page, held: list[Route], count: int = 1) -> None:
     while len(held) < count:
         assert time.monotonic() < deadline, "the chat request never left the page"
         page.wait_for_timeout(10)  # lets Playwright dispatch the route handler
+
+
+# Keeps every text the status line shows, since it changes (and is cleared) as an answer goes on.
+RECORD_STATUS = """
+() => {
+  window.statusTexts = [];
+  const status = document.getElementById("status");
+  new MutationObserver(() => window.statusTexts.push(status.textContent))
+    .observe(status, { childList: true, characterData: true, subtree: true });
+}
+"""
+
+
+def refuse_the_next_chat_token(page: Page) -> list[str]:
+    """The server refuses the page's token for the next chat only (a key rotation, a clock off by
+    minutes), with the 401 it sends; returns the refused Authorization headers."""
+    refusals: list[str] = []
+
+    def refuse_once(route: Route) -> None:
+        if refusals:
+            route.continue_()
+            return
+        refusals.append(route.request.headers.get("authorization", ""))
+        route.fulfill(
+            status=401,
+            content_type="application/problem+json",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            body='{"title": "Unauthorized", "status": 401, "detail": "The access token has expired."}',
+        )
+
+    page.route(CHAT_ROUTE, refuse_once)
+    return refusals

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, Route, expect
 from tests.e2e.helpers import (
     ANSWER_TIMEOUT_MS,
     CHAT_ROUTE,
+    RECORD_STATUS,
     answers,
     button,
     conversation_in_address,
@@ -27,7 +28,6 @@ from tests.e2e.helpers import (
     send,
     wait_until_held,
 )
-from tests.e2e.test_model_picker import RECORD_STATUS
 from tests.support.servers import AppServer
 
 pytestmark = pytest.mark.e2e

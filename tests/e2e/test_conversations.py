@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
-from playwright.sync_api import Locator, Page, Request, Route, expect
+from playwright.sync_api import Locator, Page, Request, expect
 
 from tests.e2e.helpers import (
     ANSWER_TIMEOUT_MS,
@@ -22,6 +22,7 @@ from tests.e2e.helpers import (
     conversation_in_address,
     hold_chat_requests,
     prompt,
+    refuse_the_next_chat_token,
     send,
     wait_until_held,
 )
@@ -198,21 +199,7 @@ def test_chat_requests_carry_a_bearer_token(page: Page) -> None:
 
 
 def test_a_refused_token_is_renewed_once_and_the_message_sent_again(page: Page) -> None:
-    refusals: list[str] = []
-
-    def refuse_once(route: Route) -> None:
-        if refusals:
-            route.continue_()
-            return
-        refusals.append(route.request.headers.get("authorization", ""))
-        route.fulfill(
-            status=401,
-            content_type="application/problem+json",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            body='{"title": "Unauthorized", "status": 401, "detail": "The access token has expired."}',
-        )
-
-    page.route("**/api/chat", refuse_once)
+    refusals = refuse_the_next_chat_token(page)
     with page.expect_request("**/api/dev/token"):
         chat(page, unique("Try again quietly"))
 

@@ -11,7 +11,7 @@ import pytest
 from chimera.dev.simulator import ProviderSimulator
 from playwright.sync_api import Locator, Page, Request, Route, expect
 
-from tests.e2e.helpers import ANSWER_TIMEOUT_MS, answers, prompt, send, wait_until_held
+from tests.e2e.helpers import ANSWER_TIMEOUT_MS, RECORD_STATUS, answers, prompt, send, wait_until_held
 
 pytestmark = pytest.mark.e2e
 
@@ -19,16 +19,6 @@ MODELS_ROUTE = "**/api/models"
 LABELS = ["Auto", "Groq large", "Groq fast", "Gemini Flash"]
 GROQ_FAST = "openai/gpt-oss-20b"  # what "Groq fast" (groq-llama-8b) asks Groq for
 FALLBACK = "Groq fast is no longer offered by its provider"
-
-# Keeps every text the status line shows, since it is cleared once the answer is complete.
-RECORD_STATUS = """
-() => {
-  window.statusTexts = [];
-  const status = document.getElementById("status");
-  new MutationObserver(() => window.statusTexts.push(status.textContent))
-    .observe(status, { childList: true, characterData: true, subtree: true });
-}
-"""
 
 
 def picker(page: Page) -> Locator:

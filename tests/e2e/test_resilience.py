@@ -14,20 +14,18 @@ from chimera.dev.simulator import ProviderSimulator, Scenario, simulated_answer
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import make_settings
-from tests.e2e.helpers import ANSWER_TIMEOUT_MS, answers, button, conversation_in_address, questions, send
+from tests.e2e.helpers import (
+    ANSWER_TIMEOUT_MS,
+    RECORD_STATUS,
+    answers,
+    button,
+    conversation_in_address,
+    questions,
+    send,
+)
 from tests.support.servers import app_process, free_port
 
 pytestmark = pytest.mark.e2e
-
-# Keeps every text the status line shows, since it changes as the page reconnects.
-RECORD_STATUS = """
-() => {
-  window.statusTexts = [];
-  const status = document.getElementById("status");
-  new MutationObserver(() => window.statusTexts.push(status.textContent))
-    .observe(status, { childList: true, characterData: true, subtree: true });
-}
-"""
 
 
 def test_a_second_tab_follows_the_live_answer_and_the_next_one(page: Page, simulator: ProviderSimulator) -> None:

@@ -16,10 +16,10 @@ from typing import Literal
 import jwt
 import pytest
 from chimera.dev.simulator import ProviderSimulator
-from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
+from playwright.sync_api import Browser, Locator, Page, Request, expect
 
 from tests.conftest import make_settings
-from tests.e2e.helpers import chat, prompt
+from tests.e2e.helpers import chat, prompt, refuse_the_next_chat_token
 from tests.support.servers import AppServer
 from tests.support.supabase_auth import SupabaseAuthStandIn
 
@@ -201,22 +201,7 @@ def test_a_refused_token_is_refreshed_once_and_the_message_sent_again(
     sign_in(page, email)
     signed_in_as(page, email)
     tokens = chat_tokens(page)
-    refusals: list[str] = []
-
-    def refuse_once(route: Route) -> None:
-        if refusals:
-            route.continue_()
-            return
-        refusals.append(route.request.headers.get("authorization", ""))
-        route.fulfill(
-            status=401,
-            content_type="application/problem+json",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            body='{"title": "Unauthorized", "status": 401, "detail": "The access token has expired."}',
-        )
-
-    # Given the server refuses the page's token once (a key rotation, a clock off by minutes)
-    page.route("**/api/chat", refuse_once)
+    refusals = refuse_the_next_chat_token(page)
     grants = len(auth.grants)
 
     # When the person chats, the page refreshes the session and sends the message again
