@@ -326,7 +326,7 @@ def rates(
     kinds: Counter[str] = Counter()
     for (_, _, kind), n in counts.items():
         kinds[kind] += n
-    turns_begun = counts[("turn start", "begin_turn", "begin")]
+    turns_begun = counts[("turn start", "begin_turn", "begin")] + counts[("turn start", "begin_turn", "implicit")]
     turn_statements = executed["turn start"] + executed["turn end"]
     ticks = counts[("progress flushes", "flush_progress", "single")]
     return {
@@ -446,7 +446,13 @@ async def measure(stack: Stack, pg: Postgres, load: Load, window_s: float) -> di
 
 
 def errors_logged(stack: Stack) -> list[int]:
-    return [sum(1 for line in log.read_text(errors="replace").splitlines() if "ERROR" in line) for log in stack.logs]
+    """Each app's ERROR lines; its log is kept in .benchmarks/ (the stack's own goes with it)."""
+    counts = []
+    for n, log in enumerate(stack.logs):
+        text = log.read_text(errors="replace")
+        (OUT.parent / f"db_load-app-{n}.log").write_text(text)
+        counts.append(sum(1 for line in text.splitlines() if "ERROR" in line))
+    return counts
 
 
 def table(results: list[dict[str, Any]]) -> str:

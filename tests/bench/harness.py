@@ -89,10 +89,14 @@ class Stack:
         httpx.delete(f"{self.simulator_url}/_simulator/scenarios")
 
 
+# A paid plan's limits, as far as the benchmark is concerned: no limit it could reach.
+RAISED_TIER = "free_tier = { rpm = 100000000, rpd = 100000000, tpm = 1000000000, tpd = 1000000000 }"
+
+
 def paid_catalogue() -> str:
-    """The shipped model catalogue's text, without its free-tier limits."""
+    """The shipped model catalogue's text with its free-tier limits raised out of reach."""
     shipped = Path(catalogue.__file__).with_name("catalogue.toml").read_text()
-    return "\n".join(line for line in shipped.splitlines() if not line.startswith("free_tier"))
+    return "\n".join(RAISED_TIER if line.startswith("free_tier") else line for line in shipped.splitlines())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -180,9 +184,10 @@ def app_stack(
                     CHAT_RATE_LIMIT_PER_IP_PER_MINUTE="1000000",
                     CHAT_TOKENS_PER_DAY="1000000000",
                 )
-                # A paid plan's catalogue (the shipped one without free-tier limits): at hundreds of
-                # chats a second the free tier's 30 a minute would send nearly all of them to the
-                # fallback provider, and the benchmark would measure the fallback.
+                # A paid plan's catalogue, for the app and for the simulator's quota headers alike:
+                # at hundreds of chats a second the free tier's 30 a minute and 8,000 tokens a
+                # minute would send the load to the fallback provider, or refuse it, and the
+                # benchmark would measure that instead.
                 models = Path(scratch) / "models.toml"
                 models.write_text(paid_catalogue())
                 app_env["CHIMERA_MODELS_FILE"] = str(models)
@@ -191,7 +196,7 @@ def app_stack(
                 sim = [
                     sys.executable, "-m", "tests.bench.simulator", "--port", str(sim_port),
                     "--tokens", str(pace.tokens), "--token-delay", str(pace.token_delay_s),
-                    "--first-token-delay", str(pace.first_token_delay_s),
+                    "--first-token-delay", str(pace.first_token_delay_s), "--models", str(models),
                 ]  # fmt: skip
                 with ExitStack() as running:
                     simulator = running.enter_context(

@@ -8,9 +8,11 @@ measures what Chimera adds to a model's time, so the model's time is fixed and s
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import uvicorn
-from chimera.dev.simulator import SimulatorDefaults, SimulatorState, create_simulator_app
+from chimera.dev.simulator import SimulatorDefaults, SimulatorState, create_simulator_app, state
+from chimera.providers.catalogue import load_catalogue
 
 
 def main() -> None:
@@ -19,7 +21,13 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=20)
     parser.add_argument("--token-delay", type=float, default=0.005)
     parser.add_argument("--first-token-delay", type=float, default=0.02)
+    parser.add_argument("--models", type=Path, help="a catalogue whose limits the quota headers report")
     args = parser.parse_args()
+    if args.models is not None:
+        # The simulator reports each model's limits from the shipped catalogue (Groq's free plan):
+        # the benchmark's plan is the one its app runs with.
+        paid = load_catalogue(args.models)
+        state.shipped_catalogue = lambda: paid
     defaults = SimulatorDefaults(
         tokens=args.tokens,
         token_delay_s=args.token_delay,
