@@ -80,6 +80,8 @@ def test_screenshots(browser: Browser, live_server: str, simulator: ProviderSimu
         assert_fits(page)
 
         long_answer(page, simulator)
+        # The view followed the answer to its end
+        expect(answers(page).locator(".message__meta")).to_be_in_viewport()
         shoot(page, f"{size}-{scheme}-long-answer-end")
         # The middle of the answer: a table and code
         page.locator(".message--assistant table").first.scroll_into_view_if_needed()
