@@ -71,6 +71,8 @@ async def direct_at_pace(stack: Stack, streams: int, options: argparse.Namespace
 
 
 async def thousand(stack: Stack, streams: int, options: argparse.Namespace) -> dict[str, Any]:
+    # One chat first: the runtime (pool, SDK clients) starts on first use, and is not a stream's.
+    await chat_load.run_load(chat_load.chimera_job(stack, 1, 1))
     direct = await direct_at_pace(stack, streams, options)
     async with db_load.Postgres(stack) as pg:
         result = await db_load.level(stack, pg, streams, options)
