@@ -9,6 +9,7 @@ dark, at desktop (1280×800) and phone (375×812) sizes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -396,3 +397,29 @@ def test_editing_a_question_by_keyboard_and_cancelling_gives_the_focus_back(desk
     expect(edit).to_be_focused()
     # Escape there cancelled the edit only: the conversation is as it was
     expect(answers(page)).to_have_count(1)
+
+
+def test_on_a_phone_a_tap_beside_the_chat_list_closes_it_but_a_tap_in_its_dialogs_does_not(
+    browser: Browser, live_server: str
+) -> None:
+    with contextlib.contextmanager(open_page)(browser, live_server, "phone", "light") as page:
+        toggle = page.get_by_role("button", name="Chats")
+        toggle.click()
+        sidebar = page.locator("#sidebar")
+        expect(sidebar).to_be_visible()
+        expect(sidebar).to_have_attribute("role", "dialog")
+
+        # A tap in the usage dialog opened from the list leaves the list open behind it
+        page.get_by_role("button", name="Usage", exact=True).click()
+        dialog = page.get_by_role("dialog", name="Usage, last 30 days")
+        expect(dialog).to_be_visible()
+        dialog.get_by_role("heading", name="Usage, last 30 days").click()
+        expect(dialog).to_be_visible()
+        dialog.get_by_role("button", name="Close").click()
+        expect(sidebar).to_be_visible()
+        expect(page.get_by_role("button", name="Usage", exact=True)).to_be_focused()
+
+        # A tap on the dimmed chat beside the list closes it
+        page.mouse.click(360, 400)
+        expect(sidebar).to_be_hidden()
+        expect(toggle).to_have_attribute("aria-expanded", "false")

@@ -16,11 +16,11 @@ export class Sidebar {
       }
     });
     this.narrow.addEventListener("change", () => this.sync());
-    // On a phone a tap beside the list (on the chat it covers, which is inert meanwhile) closes it.
+    // On a phone a tap beside the list (on the chat it covers, which is inert meanwhile) closes it;
+    // a tap in a dialog opened from the list (usage, delete) does not.
     doc.addEventListener("click", (event) => {
-      if (this.isOpen && this.narrow.matches && !this.element.contains(event.target) && !this.toggle.contains(event.target)) {
-        this.close();
-      }
+      const beside = !this.element.contains(event.target) && !this.toggle.contains(event.target) && !event.target.closest?.("dialog");
+      if (this.isOpen && this.narrow.matches && beside) this.close();
     });
   }
 
