@@ -448,6 +448,7 @@ async def measure(stack: Stack, pg: Postgres, load: Load, window_s: float) -> di
 def errors_logged(stack: Stack) -> list[int]:
     """Each app's ERROR lines; its log is kept in .benchmarks/ (the stack's own goes with it)."""
     counts = []
+    OUT.parent.mkdir(parents=True, exist_ok=True)
     for n, log in enumerate(stack.logs):
         text = log.read_text(errors="replace")
         (OUT.parent / f"db_load-app-{n}.log").write_text(text)
