@@ -55,8 +55,8 @@ class GroqProvider:
         return {model.id for model in page.data}
 
     async def stream(self, *, model: ModelSpec, messages: list[PromptMessage]) -> AsyncGenerator[StreamItem]:
-        # The SDK's own client, request and stream, through its generic ``post`` (the README's
-        # "undocumented endpoints"): the typed ``chat.completions.create`` walks every message
+        # The SDK's own client, request and stream, through its generic ``post`` (what the SDK's
+        # README offers for "undocumented endpoints"): the typed ``chat.completions.create`` walks every message
         # through the SDK's TypedDict transform and builds a pydantic model for every chunk, a
         # fifth of the app's CPU with a hundred streams (README, "Performance"), for a body that is
         # plain JSON already and chunks that are read for three fields. Same URL, headers, errors.
