@@ -1,15 +1,19 @@
 // The page's build: src/main.js and src/styles.css bundled by esbuild (with the npm libraries they
 // import) into dist/, next to index.html, which names the bundles by content hash so a CDN may cache
 // them for a year. Nothing is fetched at run time. `npm run build` (make install runs it).
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+//
+// A build never takes away what a page being loaded needs: the new bundles have new names, index.html
+// is replaced in one rename, and bundles no index names any more are removed only once they are an
+// hour old (a test or a dev server may be serving the old index while this runs).
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
+const STALE_MS = 60 * 60 * 1000;
 
-await rm(dist, { recursive: true, force: true });
 await mkdir(dist, { recursive: true });
 
 const result = await esbuild.build({
@@ -29,13 +33,25 @@ const result = await esbuild.build({
 
 // index.html names "app.js" and "styles.css"; point it at the hashed files just written.
 let html = await readFile(join(here, "index.html"), "utf8");
+const current = new Set(["index.html", "favicon.svg"]);
 for (const [output, meta] of Object.entries(result.metafile.outputs)) {
-  if (!meta.entryPoint) continue;
   const name = basename(output);
+  current.add(name);
+  if (!meta.entryPoint) continue;
   const plain = name.replace(/-[A-Z0-9]{8}\./, ".");
   html = html.replace(`"${plain}"`, `"${name}"`);
 }
-await writeFile(join(dist, "index.html"), html);
+for (const name of [...current]) current.add(`${name}.LEGAL.txt`);
 
 await copyFile(join(here, "favicon.svg"), join(dist, "favicon.svg"));
+const next = join(dist, `.index-${process.pid}.html`);
+await writeFile(next, html);
+await rename(next, join(dist, "index.html"));
+
+const now = Date.now();
+for (const name of await readdir(dist)) {
+  if (current.has(name)) continue;
+  const path = join(dist, name);
+  if (now - (await stat(path)).mtimeMs > STALE_MS) await rm(path, { force: true });
+}
 console.log(`frontend built into ${dist}`);

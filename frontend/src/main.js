@@ -90,7 +90,7 @@ async function start() {
     },
     failed: (error) => describe(error),
   });
-  const usage = new UsageView(document, { load: () => getUsage() });
+  const usage = new UsageView(document, { load: () => getUsage(), labelFor: (id) => modelPicker.labelFor(id) });
 
   function refreshSidebar() {
     return Promise.all([conversationList.refresh(), usage.refreshIfOpen?.()]);
@@ -107,8 +107,15 @@ async function start() {
   );
   new MessagesView({ log: $("messages"), scroller: $("conversation") }, store, {
     labelFor: (id) => modelPicker.labelFor(id),
-    regenerate: () => controller.regenerate(),
-    edit: (key, text) => controller.edit(key, text),
+    // The button or form that had focus is redrawn: focus goes back to the message box.
+    regenerate: () => {
+      controller.regenerate();
+      composer.focus();
+    },
+    edit: (key, text) => {
+      controller.edit(key, text);
+      composer.focus();
+    },
   });
   new NoticeView({ status: $("status"), problem: $("problem"), announcer: $("announcer") }, store, {
     retry: () => controller.retry(),

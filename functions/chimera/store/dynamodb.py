@@ -66,6 +66,10 @@ class DynamoHealthStore:
         self._cache_s = cache_s  # None: the module's CACHE_S, looked up on each read
         self._cache: dict[str, tuple[float, ModelHealth]] = {}
         self._refreshing: dict[str, asyncio.Task[ModelHealth]] = {}
+        # One write at a time per model from this instance: its own turns failing together queue
+        # here instead of racing each other's version, so the table's optimistic retries are left
+        # for other instances (with 20 of its own at once, some ran out of attempts and were lost).
+        self._writing: dict[str, asyncio.Lock] = {}
 
     async def get(self, key: str) -> ModelHealth:
         """The cached health; a stale one is answered at once and refreshed in the background (a
@@ -97,7 +101,8 @@ class DynamoHealthStore:
         cached = await self.get(key)
         if change(cached) == cached:
             return cached  # the common case (a success on a healthy model): no write, no round trip
-        stored = await asyncio.to_thread(self._update, key, change)
+        async with self._writing.setdefault(key, asyncio.Lock()):
+            stored = await asyncio.to_thread(self._update, key, change)
         if stored is None:  # the table failed us: health is advice, carry on with the change locally
             stored = change(cached)
         self._remember(stored)
