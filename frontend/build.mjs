@@ -3,9 +3,9 @@
 // them for a year. Nothing is fetched at run time. `npm run build` (make install runs it).
 //
 // A build never takes away what a page being loaded needs: the new bundles have new names, index.html
-// is replaced in one rename, and bundles no index names any more are removed only once they are an
-// hour old (a test or a dev server may be serving the old index while this runs).
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+// is replaced in one rename, and bundles no index names any more are removed only an hour after
+// they stopped being named (a test or a dev server may be serving the old index while this runs).
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -43,12 +43,22 @@ for (const [output, meta] of Object.entries(result.metafile.outputs)) {
 }
 for (const name of [...current]) current.add(`${name}.LEGAL.txt`);
 
+// The bundles the index being replaced names start their hour now: a page may be loading them.
+const now = Date.now();
+try {
+  const previous = await readFile(join(dist, "index.html"), "utf8");
+  for (const [name] of previous.matchAll(/(?:app|styles)-[A-Z0-9]{8}\.(?:js|css)/g)) {
+    await utimes(join(dist, name), now / 1000, now / 1000).catch(() => {});
+  }
+} catch {
+  // no index yet: the first build
+}
+
 await copyFile(join(here, "favicon.svg"), join(dist, "favicon.svg"));
 const next = join(dist, `.index-${process.pid}.html`);
 await writeFile(next, html);
 await rename(next, join(dist, "index.html"));
 
-const now = Date.now();
 for (const name of await readdir(dist)) {
   if (current.has(name)) continue;
   const path = join(dist, name);

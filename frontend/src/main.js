@@ -63,12 +63,20 @@ async function start() {
       composer.focus(); // the form that had focus is gone
     },
   });
-  mountAccount($("account"), session, { onSignedOut: () => controller.newChat() });
+  // Signed out: nothing of the person's stays on screen.
+  mountAccount($("account"), session, {
+    onSignedOut: () => {
+      showInAddress(null);
+      controller.newChat();
+      conversationList.replace([]);
+    },
+  });
 
   const controller = new ChatController(store, {
     model: () => modelPicker.select.value,
     labelFor: (id) => modelPicker.labelFor(id),
     signInNeeded: (error) => signIn.show(error),
+    giveBack: (text) => composer.restore(text),
     turnEnded: ({ conversationId, fellBack }) => {
       refreshSidebar();
       tabs.say({ type: "turn-ended", conversationId });
@@ -89,6 +97,7 @@ async function start() {
       if (id === store.state.conversationId) showInAddress(null);
     },
     failed: (error) => describe(error),
+    focusMessageBox: () => composer.focus(),
   });
   const usage = new UsageView(document, { load: () => getUsage(), labelFor: (id) => modelPicker.labelFor(id) });
 
@@ -112,9 +121,9 @@ async function start() {
       controller.regenerate();
       composer.focus();
     },
-    edit: (key, text) => {
-      controller.edit(key, text);
+    edit: async (key, text) => {
       composer.focus();
+      if (!(await controller.edit(key, text))) composer.restore(text); // refused: the edit is not lost
     },
   });
   new NoticeView({ status: $("status"), problem: $("problem"), announcer: $("announcer") }, store, {
@@ -125,9 +134,10 @@ async function start() {
     },
   });
   new WelcomeView($("welcome"), store, {
-    choose: (text) => {
-      composer.prompt.value = text;
-      composer.submit();
+    // Sent as it is; anything already typed stays in the box.
+    choose: async (text) => {
+      composer.focus();
+      if (!(await controller.send(text))) composer.restore(text);
     },
   });
   new TitleView({ title: $("conversation-title"), actions: $("conversation-actions") }, store);
@@ -144,11 +154,16 @@ async function start() {
       conversationList.setActive(state.conversationId);
       if (state.conversationId && !state.opening && conversationInAddress() !== state.conversationId) {
         history.pushState(null, "", `#/c/${state.conversationId}`);
+      } else if (!state.conversationId && conversationInAddress() === previous.conversationId) {
+        // A new conversation's first message was refused: it does not exist, so the address goes.
+        history.replaceState(null, "", location.pathname + location.search);
       }
     }
     if (state.problem?.notFound && state.problem !== previous.problem) conversationList.refresh();
   });
   function followAddress() {
+    // Only #/c/<id> and no fragment are places; another fragment (the skip link's #prompt) is not.
+    if (location.hash && !location.hash.startsWith("#/")) return;
     const id = conversationInAddress();
     if (id === store.state.conversationId) return;
     if (id) controller.open(id);

@@ -143,18 +143,31 @@ def test_oversized_message_shows_the_server_problem_and_keeps_the_text(page: Pag
     expect(page.locator(".message")).to_have_count(0)
 
 
-def test_stop_before_the_answer_starts_gives_the_text_back(page: Page) -> None:
+def test_stop_before_the_answer_starts_stops_it_as_soon_as_it_does(
+    page: Page, simulator: ProviderSimulator, db: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    # Given a message on its way (the server may already have it, so it is not cut off)
+    simulator.state.script("groq", Scenario(tokens=80, token_delay_s=0.05))
     held = hold_chat_requests(page)
     send(page, "Never mind.")
     wait_until_held(page, held)
 
+    # When the person presses Stop before the answer has started
     button(page, "Stop").click()
+    expect(page.get_by_role("status")).to_have_text("Stopping…")
+    held[0].continue_()
 
-    expect(page.get_by_role("status")).to_have_text("Stopped before sending.")
-    expect(prompt(page)).to_have_value("Never mind.")
-    expect(prompt(page)).to_be_focused()
+    # Then the answer is stopped as soon as it exists, and the conversation is free for the next
+    expect(page.get_by_role("status")).to_have_text("Stopped.", timeout=ANSWER_TIMEOUT_MS)
     expect(button(page, "Send")).to_be_enabled()
-    expect(button(page, "Stop")).to_be_hidden()
+    expect(prompt(page)).to_be_focused()
+    row = db.execute("select status, content from messages where role = 'assistant'").fetchone()
+    assert row is not None and row[0] == "stopped", row
+    assert len(row[1]) < len(simulated_answer("Never mind.", 80))
+    page.unroute(CHAT_ROUTE)
+    send(page, "Something else, then.")
+    expect(questions(page)).to_have_text(["Never mind.", "Something else, then."])
+    expect(answers(page).last.locator(".message__meta")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
 
 
 def test_what_is_typed_survives_a_reload(page: Page) -> None:

@@ -7,6 +7,8 @@ import { emptyChat, newKey } from "../state/store.js";
 
 /** Waits between attempts to reach an answer again after the connection broke. */
 export const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 8000];
+/** How long a stopped answer's stream may take to end before the page stops reading it. */
+export const STOP_WAIT_MS = 3000;
 /** A rate limit this short (seconds) is waited out and the message sent by itself. */
 export const AUTO_RESEND_MAX_S = 10;
 
@@ -71,8 +73,10 @@ export class ChatController {
     this.turn = null;
     this.opening = null;
     this.retryTimer = 0;
-    /** What a refused or queued request was, so Retry can send it again. */
+    /** What a refused request was, so Retry can send it again. */
     this.lastRequest = null;
+    /** A request waiting out a short rate limit, and the messages as they were before it. */
+    this.queued = null;
   }
 
   get state() {
@@ -83,11 +87,14 @@ export class ChatController {
 
   /** Leave what is on screen: an answer being written goes on at the server, only not followed. */
   leave() {
-    this.turn?.controller.abort("left");
+    // A request still on its way is not cut off (the server may have it already): it is let go,
+    // and `ask` stops reading its answer once it starts. An answer being read is let go too.
+    if (this.turn && !this.turn.sending) this.turn.controller.abort("left");
     this.turn = null;
     this.opening?.abort();
     this.opening = null;
-    clearTimeout(this.retryTimer);
+    const queued = this.cancelQueued();
+    if (queued) this.hooks.giveBack(queued);
   }
 
   newChat() {
@@ -117,10 +124,19 @@ export class ChatController {
 
   /** Show a saved conversation as the server has it. */
   show(conversation) {
+    // A message already on screen, unchanged, stays the same object: its view is not drawn again
+    // (an open disclosure, a selection and the scroll position survive another tab's answer).
+    const shown = new Map(this.state.messages.filter((m) => m.id).map((m) => [m.id, m]));
+    const same = (message) => {
+      const old = shown.get(message.id);
+      return old && old.content === message.content && old.status === (message.status || "complete") ? old : null;
+    };
     this.store.update({
       conversationId: conversation.id,
       title: conversation.title || "",
-      messages: conversation.messages.filter((m) => m.role === "user" || m.role === "assistant").map(fromSaved),
+      messages: conversation.messages
+        .filter((m) => m.role === "user" || m.role === "assistant")
+        .map((m) => same(m) || fromSaved(m)),
       opening: false,
       status: "",
     });
@@ -180,10 +196,11 @@ export class ChatController {
     if (this.turn || this.state.opening) return false; // one answer at a time
     clearTimeout(this.retryTimer);
     this.lastRequest = null;
-    const conversationId = this.state.conversationId || crypto.randomUUID();
+    const previousId = this.state.conversationId;
+    const conversationId = previousId || crypto.randomUUID();
     const before = this.state.messages;
     const controller = new AbortController();
-    const turn = { controller, conversationId, fellBack: false };
+    const turn = { controller, conversationId, fellBack: false, sending: true, stopAsked: false };
     this.turn = turn;
     this.store.update({
       conversationId,
@@ -199,14 +216,17 @@ export class ChatController {
       events = await startChat({ conversationId, ...request, model: this.hooks.model() }, { signal: controller.signal });
     } catch (error) {
       // Refused or unreachable before anything streamed: nothing was taken, so nothing is shown.
+      if (this.turn !== turn) return false; // another conversation is on screen: only the text comes back
       this.turn = null;
-      this.store.update({ messages: before, live: null, busy: false, status: "" });
-      if (controller.signal.aborted) {
-        this.store.update({ status: "Stopped before sending." });
-        return false;
-      }
-      return this.refused(error, request);
+      this.store.update({ conversationId: previousId, messages: before, live: null, busy: false, status: "" });
+      return this.refused(error, request, before);
     }
+    turn.sending = false;
+    if (this.turn !== turn) {
+      controller.abort("left"); // the person went elsewhere meanwhile: the answer goes on unread
+      return true;
+    }
+    if (turn.stopAsked) this.stopAtServer(turn);
     await this.read(events, turn);
     return true;
   }
@@ -234,7 +254,7 @@ export class ChatController {
   }
 
   /** A request the server refused. Returns false, or true when it is queued to go by itself. */
-  refused(error, request) {
+  refused(error, request, before) {
     if (error instanceof SignInRequired) {
       this.hooks.signInNeeded(error);
       this.store.update({ problem: { text: error.message } });
@@ -246,9 +266,11 @@ export class ChatController {
       problem.retryAt = Date.now() + wait * 1000;
       if (wait <= AUTO_RESEND_MAX_S) {
         // Short: keep the message and send it by itself when the wait is over.
-        this.lastRequest = request;
+        this.queued = { request, before };
         problem.retry = "queued";
-        this.store.update({ problem, messages: this.optimistic(this.state.messages, request).map((m, i, all) => (i === all.length - 1 && request.trigger !== "regenerate-message" ? { ...m, status: "queued" } : m)) });
+        const shown = this.optimistic(before, request);
+        if (request.trigger !== "regenerate-message") shown[shown.length - 1] = { ...shown.at(-1), status: "queued" };
+        this.store.update({ problem, messages: shown, busy: true }); // Stop takes it back
         this.retryTimer = setTimeout(() => this.sendQueued(), wait * 1000);
         return true;
       }
@@ -261,19 +283,21 @@ export class ChatController {
   }
 
   sendQueued() {
-    const request = this.lastRequest;
-    if (!request) return;
-    this.store.update({ messages: this.state.messages.filter((m) => m.status !== "queued"), problem: null });
-    this.ask(request);
+    const queued = this.queued;
+    if (!queued) return;
+    this.queued = null;
+    this.store.update({ messages: queued.before, problem: null });
+    this.ask(queued.request);
   }
 
-  /** Take back a message waiting out a rate limit; returns its text for the message box. */
+  /** Take back a request waiting out a rate limit; returns the text of a message for the box. */
   cancelQueued() {
     clearTimeout(this.retryTimer);
-    const queued = this.state.messages.find((m) => m.status === "queued");
-    this.lastRequest = null;
-    this.store.update({ messages: this.state.messages.filter((m) => m.status !== "queued"), problem: null, status: "" });
-    return queued?.content ?? null;
+    const queued = this.queued;
+    if (!queued) return null;
+    this.queued = null;
+    this.store.update({ messages: queued.before, problem: null, status: "", busy: false });
+    return queued.request.trigger === "regenerate-message" ? null : queued.request.text;
   }
 
   // --- Reading an answer -------------------------------------------------------------------------
@@ -339,14 +363,21 @@ export class ChatController {
           this.store.update(patch);
           break;
         }
-        case "text-delta":
-          this.store.update({ live: { ...this.state.live, text: live.text + event.delta, phase: "streaming" } });
+        case "text-delta": {
+          // A resumed stream starts again from the answer's first word: its first piece replaces
+          // what was shown (kept until now, in case the stream broke again before saying anything).
+          const text = turn.replaying ? event.delta : live.text + event.delta;
+          turn.replaying = false;
+          turn.delivered = (turn.delivered || 0) + 1;
+          this.store.update({ live: { ...this.state.live, text, phase: "streaming" } });
           break;
+        }
         case "data-usage":
           this.store.update({ live: { ...live, usage: event.data } });
           break;
         case "finish":
-          this.end(turn, "complete");
+          // A stopped answer ends like a whole one; its facts say it was stopped.
+          this.end(turn, this.state.live?.usage?.status === "stopped" || turn.stopAsked ? "stopped" : "complete");
           return "finished";
         case "error":
           turn.fellBack = true;
@@ -384,11 +415,13 @@ export class ChatController {
       } catch (error) {
         if (signal.aborted) return this.aborted(turn);
         if (error instanceof TypeError || (error instanceof ProblemError && error.status >= 500)) continue;
+        if (error instanceof SignInRequired) this.hooks.signInNeeded(error);
         return this.end(turn, "interrupted", { text: describe(error) });
       }
       if (events === null) return this.ended(turn); // nothing being written: it ended meanwhile
-      // The stream starts from the answer's first word.
-      this.store.update({ live: { ...this.state.live, text: "", phase: "waiting" }, status: "Reconnected." });
+      turn.replaying = true;
+      const delivered = turn.delivered || 0;
+      this.store.update({ live: { ...this.state.live, phase: "waiting" }, status: "Reconnected." });
       try {
         const outcome = await this.apply(events, turn);
         if (outcome !== "broken") return;
@@ -396,6 +429,7 @@ export class ChatController {
         if (signal.aborted) return this.aborted(turn);
         if (!(error instanceof TypeError)) return this.end(turn, "failed", { text: describe(error), retry: "regenerate" });
       }
+      if ((turn.delivered || 0) > delivered) attempt = -1; // it was reached: a later break starts the waits afresh
     }
     this.end(turn, "interrupted", {
       text: "The connection was lost and could not be restored. Your question is saved: try again in a moment.",
@@ -420,7 +454,8 @@ export class ChatController {
       });
       this.hooks.turnEnded({ conversationId: turn.conversationId, fellBack: turn.fellBack });
     } catch {
-      if (this.turn === turn) this.end(turn, "interrupted");
+      if (turn.controller.signal.aborted) this.aborted(turn);
+      else if (this.turn === turn) this.end(turn, "interrupted");
     }
   }
 
@@ -459,12 +494,28 @@ export class ChatController {
    * a task of its own (it outlives a closed tab), so it is told to stop.
    */
   stop() {
-    if (this.state.messages.some((m) => m.status === "queued")) return this.cancelQueued();
+    if (this.queued) return this.cancelQueued();
     const turn = this.turn;
-    if (!turn) return null;
-    turn.controller.abort("stopped");
-    stopAnswer(turn.conversationId).catch(() => {}); // nothing left to stop is fine
+    if (!turn || turn.stopAsked) return null;
+    turn.stopAsked = true;
+    this.store.update({ status: "Stopping…" });
+    // Still being sent: the stop is asked for as soon as the answer exists (see `ask`).
+    if (!turn.sending) this.stopAtServer(turn);
     return null;
+  }
+
+  /**
+   * Tell the server, and read on until the stream ends with the answer as it was stopped, so the
+   * page shows what was saved and the next message finds the conversation free. If the server
+   * cannot be told or does not end the stream soon, stop reading here.
+   */
+  stopAtServer(turn) {
+    const giveUp = () => {
+      if (this.turn === turn) turn.controller.abort("stopped");
+    };
+    const timer = setTimeout(giveUp, STOP_WAIT_MS);
+    turn.controller.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    stopAnswer(turn.conversationId).catch(giveUp);
   }
 
   fail(error, patch = {}) {

@@ -24,7 +24,7 @@ import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
-import { Marked } from "marked";
+import { Lexer, Marked } from "marked";
 
 // The languages models write most; others show as plain code (auto-detection is slow and guesses).
 const LANGUAGES = { bash, c, cpp, css, diff, go, java, javascript, json, markdown, python, rust, shell, sql, typescript, xml, yaml };
@@ -153,6 +153,7 @@ export class MarkdownStream {
     this.text = "";
     this.committed = 0; // characters of `text` already rendered as final blocks
     this.links = {}; // reference definitions seen so far: a later block may use one
+    this.linksLate = false; // a definition came after blocks were settled: they may have used it
     this.tail = document.createElement("div");
     this.tail.className = "markdown-tail";
     container.replaceChildren(this.tail);
@@ -195,25 +196,44 @@ export class MarkdownStream {
   finish(text = this.text) {
     this.cancel();
     this.text = normalise(text);
+    if (this.linksLate) {
+      // A reference defined below its use (models put them at the end): settled blocks were drawn
+      // without it. Once, at the end, the whole answer is drawn as a saved one would be.
+      renderMarkdown(this.container, this.text);
+      this.rendered();
+      return;
+    }
     this.render(true);
   }
 
   render(final) {
     const rest = this.text.slice(this.committed);
-    const tokens = marked.lexer(rest);
+    // References resolve while lexing: the lexer starts with the definitions already seen.
+    const lexer = new Lexer(marked.defaults);
+    Object.assign(lexer.tokens.links, this.links);
+    const tokens = lexer.lex(rest);
+    if (this.committed > 0 && Object.keys(tokens.links).some((label) => !(label in this.links))) this.linksLate = true;
     Object.assign(this.links, tokens.links);
     // Every block but the last can no longer change (the last may still be growing: a paragraph, a
     // list, an open code fence, a table waiting for its rows). Trailing blank lines do not count.
+    const before = (i) => {
+      let j = i - 1;
+      while (j > 0 && tokens[j].type === "space") j--;
+      return Math.max(0, j);
+    };
     let last = tokens.length - 1;
     while (last > 0 && tokens[last].type === "space") last--;
-    const settled = final ? tokens.length : Math.max(0, last);
+    // A last block of a few characters ("2", "-") may yet join the block before it (the next item
+    // of a list after a blank line): that one waits too.
+    const open = last > 0 && tokens[last].raw.trim().length <= 3 ? before(last) : last;
+    const settled = final ? tokens.length : open;
     if (settled > 0) {
       const done = Object.assign(tokens.slice(0, settled), { links: this.links });
       this.container.insertBefore(toFragment(done, { final: true }), this.tail);
       this.committed += done.reduce((length, token) => length + token.raw.length, 0);
     }
-    const open = Object.assign(tokens.slice(settled), { links: this.links });
-    this.tail.replaceChildren(open.length ? toFragment(open, { final: false }) : "");
+    const growing = Object.assign(tokens.slice(settled), { links: this.links });
+    this.tail.replaceChildren(growing.length ? toFragment(growing, { final: false }) : "");
     if (final) this.tail.remove();
     this.renderedAt = performance.now();
     this.rendered();

@@ -9,7 +9,9 @@
  * @typedef {{key: string, text: string, phase: "waiting"|"streaming"|"reconnecting",
  *   model: object|null, usage: object|null}} LiveAnswer
  * @typedef {{text: string, fieldErrors?: {field: string, message: string}[],
- *   retry?: "send"|"regenerate"|null, retryAt?: number|null}} Problem  `retryAt`: epoch ms
+ *   retry?: "send"|"regenerate"|"reconnect"|"queued"|null, retryAt?: number|null, notFound?: boolean}} Problem
+ *   `retry`: what the problem's button does (Retry sends again, answers again or reconnects;
+ *   "queued": the message goes by itself at `retryAt`, epoch ms, and Cancel takes it back)
  * @typedef {{conversationId: string|null, title: string, messages: Message[], live: LiveAnswer|null,
  *   busy: boolean, opening: boolean, status: string, problem: Problem|null, announcement: {text: string}|null}} ChatState
  */

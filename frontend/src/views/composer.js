@@ -32,10 +32,13 @@ export class ComposerView {
       writeDraft(prompt.value);
     });
     stop.addEventListener("click", () => this.stop());
-    // Escape stops the answer from anywhere on the page; dialogs and edits that use Escape
-    // themselves stop it from getting here.
+    // Escape stops the answer from anywhere on the page, except where Escape means something else
+    // there: a dialog closes, an input method cancels its composition, and the phone's chat list
+    // and an edit (which mark the event handled) close.
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && !event.defaultPrevented && store.state.busy) {
+      if (event.key !== "Escape" || event.defaultPrevented || event.isComposing) return;
+      if (event.target instanceof Element && event.target.closest("dialog, [role=dialog]")) return;
+      if (store.state.busy) {
         event.preventDefault();
         this.stop();
       }
@@ -55,11 +58,11 @@ export class ComposerView {
       return;
     }
     this.prompt.value = "";
+    writeDraft(""); // sent: a reload while it is answered must not offer it again
     this.fit();
     this.prompt.focus();
     const accepted = await this.actions.send(text);
-    if (accepted) writeDraft(this.prompt.value);
-    else this.restore(text);
+    if (!accepted) this.restore(text);
   }
 
   stop() {

@@ -38,6 +38,7 @@ function icon(path) {
  *   rename: (id: string, title: string) => Promise<Item>,
  *   remove: (id: string) => Promise<void>,
  *   failed: (error: unknown) => string,
+ *   focusMessageBox: () => void,
  * }} Actions  `failed` turns an error into a sentence (and may react to it, e.g. ask for sign-in)
  */
 
@@ -327,7 +328,8 @@ export class ConversationList {
         li.remove();
         if (!this.list.children.length) this.setStatus("No conversations yet.");
         this.dialog.close("delete");
-        (next?.querySelector(".history__open") || document.getElementById("prompt")).focus();
+        if (next) next.querySelector(".history__open").focus();
+        else this.actions.focusMessageBox();
       } catch (err) {
         this.dialogError.textContent = this.actions.failed(err);
         this.dialogError.hidden = false;

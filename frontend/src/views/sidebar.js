@@ -11,6 +11,7 @@ export class Sidebar {
     this.toggle.addEventListener("click", () => (this.isOpen ? this.close() : this.open()));
     this.element.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && this.isOpen && this.narrow.matches) {
+        event.preventDefault(); // it closes the list; it does not stop an answer
         this.close();
         this.toggle.focus();
       }
