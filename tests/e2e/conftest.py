@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 from tests.support.page import built_page
 
@@ -44,6 +44,7 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
     page.goto("/")
+    expect(page.locator("html[data-ready]")).to_be_attached()  # the page's script has wired it up
     yield page
     page.unroute_all(behavior="ignoreErrors")
     context.close()

@@ -23,6 +23,8 @@ def prompt(page: Page) -> Locator:
 
 
 def send(page: Page, text: str) -> None:
+    # After a reload the box is there before the page's script has wired it up.
+    expect(page.locator("html[data-ready]")).to_be_attached()
     prompt(page).fill(text)
     prompt(page).press("Enter")
 

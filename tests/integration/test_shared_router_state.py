@@ -69,8 +69,9 @@ async def lambda_instance(table: str, simulator: ProviderSimulator, clock: Clock
         retry_base_delay_s=0.01,
     )
     providers: dict[str, ChatProvider] = build_providers(settings)
-    health = DynamoHealthStore(table_name=table, clock=clock, cache_s=0)
-    budgets = DynamoBudgetStore(table_name=table, clock=clock, cache_s=0)
+    client = OneRequestAtATime()  # DynamoDB applies each request whole; moto's backend does not
+    health = DynamoHealthStore(table_name=table, client=client, clock=clock, cache_s=0)
+    budgets = DynamoBudgetStore(table_name=table, client=client, clock=clock, cache_s=0)
     router = Router(
         providers=providers,
         health=health,
