@@ -157,8 +157,9 @@ def test_an_expired_session_is_refreshed_before_the_next_chat(
     signed_in_token = next(g.access_token for g in reversed(auth.grants) if g.grant_type == "password")
     tokens = chat_tokens(page)
 
-    # When the token has expired and the person chats
-    time.sleep(3)
+    # When the token has expired (by the page's clock, moved on rather than waited out) and the person chats
+    page.clock.install()
+    page.clock.fast_forward(3_000)
     sent_at = time.time()
     chat(page, "After my token expired")
 
@@ -218,7 +219,8 @@ def test_a_session_ended_elsewhere_asks_to_sign_in_again(page: Page, auth: Supab
     sign_in(page, email)
     signed_in_as(page, email)
     auth.end_sessions(email)
-    time.sleep(3)
+    page.clock.install()
+    page.clock.fast_forward(3_000)  # the page's clock: its token has run out
 
     # When they send a message, the refresh is refused
     prompt(page).fill("Are you still there?")
