@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Locator, Page, Request, expect
 from tests.conftest import make_settings
 from tests.e2e.helpers import chat, prompt, refuse_the_next_chat_token
 from tests.support.servers import AppServer
-from tests.support.supabase_auth import SupabaseAuthStandIn
+from tests.support.supabase_auth import SupabaseAuthStandIn, app_settings_for
 
 PASSWORD = "correct horse battery staple"
 
@@ -34,14 +34,7 @@ def auth() -> Iterator[SupabaseAuthStandIn]:
 
 @pytest.fixture(scope="module")
 def signin_server(database_url: str, simulator: ProviderSimulator, auth: SupabaseAuthStandIn) -> Iterator[AppServer]:
-    settings = make_settings(
-        database_url,
-        simulator,
-        supabase_jwt_secret=None,
-        supabase_url=auth.url,
-        supabase_publishable_key=auth.publishable_key,
-        chimera_dev_tokens=False,
-    )
+    settings = app_settings_for(auth, database_url, simulator)
     with AppServer(settings) as server:
         auth.allow_origin(server.url)  # the page is on another origin than Supabase, as in production
         yield server

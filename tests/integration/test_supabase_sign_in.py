@@ -22,11 +22,10 @@ from chimera import words
 from chimera.dev.settings import LocalSettings
 from chimera.dev.simulator import ProviderSimulator, simulated_answer
 
-from tests.conftest import make_settings
 from tests.support.jwks import JwksServer
 from tests.support.servers import AppServer
 from tests.support.sse import iter_events, streamed_text
-from tests.support.supabase_auth import API_VERSION, SupabaseAuthStandIn
+from tests.support.supabase_auth import API_VERSION, SupabaseAuthStandIn, app_settings_for
 
 PAGE = "http://127.0.0.1:5173"  # where a page would be; the stand-in only redirects to it
 PASSWORD = "correct horse battery staple"
@@ -41,14 +40,7 @@ def auth() -> Iterator[SupabaseAuthStandIn]:
 @pytest.fixture(scope="module")
 def supabase_app(database_url: str, simulator: ProviderSimulator, auth: SupabaseAuthStandIn) -> Iterator[AppServer]:
     """The app as deployed with a Supabase project: no local secret, no dev tokens."""
-    settings = make_settings(
-        database_url,
-        simulator,
-        supabase_jwt_secret=None,
-        supabase_url=auth.url,
-        supabase_publishable_key=auth.publishable_key,
-        chimera_dev_tokens=False,
-    )
+    settings = app_settings_for(auth, database_url, simulator)
     with AppServer(settings) as server:
         yield server
 

@@ -44,6 +44,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jwt
 import uvicorn
+from chimera.dev.settings import LocalSettings
+from chimera.dev.simulator import ProviderSimulator
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 from starlette.applications import Starlette
@@ -54,6 +56,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tests.conftest import make_settings
 from tests.support.servers import free_port
 
 API_VERSION = "2024-01-01"  # the only dated version GoTrue knows (apiversions.go)
@@ -609,3 +612,15 @@ class _ApiKeyGate:
                 )
         respond: Callable[[Scope, Receive, Send], Awaitable[None]] = refusal or self.app
         await respond(scope, receive, send)
+
+
+def app_settings_for(auth: SupabaseAuthStandIn, database_url: str, simulator: ProviderSimulator) -> LocalSettings:
+    """The app as deployed with a Supabase project: tokens from ``auth``, no local secret, no dev tokens."""
+    return make_settings(
+        database_url,
+        simulator,
+        supabase_jwt_secret=None,
+        supabase_url=auth.url,
+        supabase_publishable_key=auth.publishable_key,
+        chimera_dev_tokens=False,
+    )
