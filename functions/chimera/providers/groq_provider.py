@@ -87,7 +87,7 @@ class GroqProvider:
                     usage = Usage(input_tokens=reported["prompt_tokens"], output_tokens=reported["completion_tokens"])
         except groq.APIError as exc:  # an error event inside the stream
             raise ProviderError(provider=self.name, kind=FailureKind.UNAVAILABLE, detail=exc.message) from exc
-        except (ValueError, LookupError, TypeError) as exc:  # a chunk that is not JSON, or not a chunk
+        except (ValueError, LookupError, TypeError, AttributeError) as exc:  # not JSON, or not a chunk
             raise ProviderError(provider=self.name, kind=FailureKind.BAD_RESPONSE, detail="malformed chunk") from exc
         except (httpx.HTTPError, OSError) as exc:  # aiohttp errors are OSErrors too
             raise ProviderError(
