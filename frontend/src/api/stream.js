@@ -3,8 +3,20 @@
 
 import { apiFetch } from "./client.js";
 
-
 const CHAT_URL = "/api/chat";
+
+/**
+ * A random UUID (v4). crypto.randomUUID exists only in secure contexts, and `chimera dev` opened
+ * from a phone on the LAN (http://192.168.…) is not one; getRandomValues works everywhere.
+ */
+export function newId() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /**
  * Ask for an answer. Resolves once the server has accepted the request and the stream has begun,
@@ -22,7 +34,7 @@ const CHAT_URL = "/api/chat";
  * @param {{signal?: AbortSignal}} [options]
  */
 export async function startChat({ conversationId, text, trigger = "submit-message", messageId = null, model }, { signal } = {}) {
-  const question = { id: crypto.randomUUID(), role: "user", parts: [{ type: "text", text }] };
+  const question = { id: newId(), role: "user", parts: [{ type: "text", text }] };
   const body = { id: conversationId, messages: [question], trigger, messageId };
   if (model) body.model = model;
 

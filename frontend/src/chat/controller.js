@@ -2,7 +2,7 @@
 // It talks to the API and writes the store; it touches no DOM. Views call it through callbacks.
 
 import { ProblemError, SignInRequired, getConversation, stopAnswer } from "../api/client.js";
-import { resumeChat, startChat } from "../api/stream.js";
+import { newId, resumeChat, startChat } from "../api/stream.js";
 import { emptyChat, newKey } from "../state/store.js";
 
 /** Waits between attempts to reach an answer again after the connection broke. */
@@ -197,7 +197,7 @@ export class ChatController {
     clearTimeout(this.retryTimer);
     this.lastRequest = null;
     const previousId = this.state.conversationId;
-    const conversationId = previousId || crypto.randomUUID();
+    const conversationId = previousId || newId();
     const before = this.state.messages;
     const controller = new AbortController();
     const turn = { controller, conversationId, fellBack: false, sending: true, stopAsked: false };
