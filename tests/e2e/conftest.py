@@ -1,4 +1,4 @@
-"""The browser for the e2e tests: one headless Chromium per module, a fresh context per test."""
+"""The browser for the e2e tests (one headless Chromium per module, a fresh context per test) and their app."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chimera.dev.simulator import ProviderSimulator
 from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
+from tests.conftest import make_settings
+from tests.e2e.helpers import PATIENT_DEADLINES
 from tests.support.page import built_page
+from tests.support.servers import AppServer
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -27,6 +31,13 @@ CHROMIUM_ARGS = [
 def page_files() -> Path:
     """The built page the app serves (tests/support/page.py)."""
     return built_page()
+
+
+@pytest.fixture(scope="session")
+def app_server(database_url: str, simulator: ProviderSimulator) -> Iterator[AppServer]:
+    """The app the page talks to, with deadlines a busy machine cannot miss (helpers.PATIENT_DEADLINES)."""
+    with AppServer(make_settings(database_url, simulator, **PATIENT_DEADLINES)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.conftest import make_settings
 from tests.e2e.helpers import (
     ANSWER_TIMEOUT_MS,
+    PATIENT_DEADLINES,
     RECORD_STATUS,
     answers,
     button,
@@ -79,7 +80,7 @@ def test_the_page_reconnects_after_the_server_dies_mid_answer_and_says_what_happ
     browser: Browser, database_url: str, simulator: ProviderSimulator, tmp_path: Path
 ) -> None:
     port = free_port()
-    settings = make_settings(database_url, simulator, chat_flush_interval_s=0.2)
+    settings = make_settings(database_url, simulator, chat_flush_interval_s=0.2, **PATIENT_DEADLINES)
     log = tmp_path / "server.log"
     context = browser.new_context(base_url=f"http://127.0.0.1:{port}")
     page = context.new_page()

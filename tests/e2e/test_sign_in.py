@@ -19,7 +19,7 @@ from chimera.dev.simulator import ProviderSimulator
 from playwright.sync_api import Browser, Locator, Page, Request, expect
 
 from tests.conftest import make_settings
-from tests.e2e.helpers import chat, prompt, refuse_the_next_chat_token
+from tests.e2e.helpers import PATIENT_DEADLINES, chat, prompt, refuse_the_next_chat_token
 from tests.support.servers import AppServer
 from tests.support.supabase_auth import SupabaseAuthStandIn, app_settings_for
 
@@ -34,7 +34,7 @@ def auth() -> Iterator[SupabaseAuthStandIn]:
 
 @pytest.fixture(scope="module")
 def signin_server(database_url: str, simulator: ProviderSimulator, auth: SupabaseAuthStandIn) -> Iterator[AppServer]:
-    settings = app_settings_for(auth, database_url, simulator)
+    settings = app_settings_for(auth, database_url, simulator, **PATIENT_DEADLINES)
     with AppServer(settings) as server:
         auth.allow_origin(server.url)  # the page is on another origin than Supabase, as in production
         yield server
@@ -230,7 +230,12 @@ def test_a_session_ended_elsewhere_asks_to_sign_in_again(page: Page, auth: Supab
 def token_server(database_url: str, simulator: ProviderSimulator, auth: SupabaseAuthStandIn) -> Iterator[AppServer]:
     """A deployment with a Supabase URL (to verify tokens) but no publishable key: tokens are pasted."""
     settings = make_settings(
-        database_url, simulator, supabase_jwt_secret=None, supabase_url=auth.url, chimera_dev_tokens=False
+        database_url,
+        simulator,
+        supabase_jwt_secret=None,
+        supabase_url=auth.url,
+        chimera_dev_tokens=False,
+        **PATIENT_DEADLINES,
     )
     with AppServer(settings) as server:
         yield server

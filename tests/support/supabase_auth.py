@@ -614,7 +614,9 @@ class _ApiKeyGate:
         await respond(scope, receive, send)
 
 
-def app_settings_for(auth: SupabaseAuthStandIn, database_url: str, simulator: ProviderSimulator) -> LocalSettings:
+def app_settings_for(
+    auth: SupabaseAuthStandIn, database_url: str, simulator: ProviderSimulator, **overrides: object
+) -> LocalSettings:
     """The app as deployed with a Supabase project: tokens from ``auth``, no local secret, no dev tokens."""
     return make_settings(
         database_url,
@@ -623,4 +625,5 @@ def app_settings_for(auth: SupabaseAuthStandIn, database_url: str, simulator: Pr
         supabase_url=auth.url,
         supabase_publishable_key=auth.publishable_key,
         chimera_dev_tokens=False,
+        **overrides,
     )
