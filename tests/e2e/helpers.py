@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+from chimera.dev.simulator import ProviderSimulator, Scenario
 from playwright.sync_api import Locator, Page, Route, expect
 
 CHAT_ROUTE = "**/api/chat"
@@ -51,6 +52,18 @@ def question_of(body: dict[str, object]) -> str:
 def button(page: Page | Locator, name: str) -> Locator:
     """Exact names: conversation titles in the list are buttons too, and may contain "Send"."""
     return page.get_by_role("button", name=name, exact=True)
+
+
+def chats_through_the_api(page: Page, simulator: ProviderSimulator, messages: list[str]) -> None:
+    """A conversation for each message, made straight through the API (one-word answers, to be
+    quick), oldest first; then the page is reloaded to list them."""
+    token = page.request.post("/api/dev/token").json()["accessToken"]
+    simulator.state.script("groq", *[Scenario(tokens=1, first_token_delay_s=0)] * len(messages))
+    for message in messages:
+        made = page.request.post("/api/chat", data={"message": message}, headers={"Authorization": f"Bearer {token}"})
+        assert made.ok, made.text()
+    page.reload()
+    expect(page.locator("html[data-ready]")).to_be_attached()
 
 
 def chat(page: Page, text: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 from chimera.dev.simulator import ProviderSimulator, Scenario
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.helpers import ANSWER_TIMEOUT_MS, answers, button, prompt, send
+from tests.e2e.helpers import ANSWER_TIMEOUT_MS, answers, button, chats_through_the_api, prompt, send
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +49,14 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     return violations
 
 
+def look(found: dict[str, list[dict[str, Any]]], state: str, page: Page) -> None:
+    """axe on one state painted both ways: the page follows prefers-color-scheme, so the same
+    state is checked in light and in dark without building it twice."""
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+        found[f"{state}, {scheme}"] = axe_violations(page)
+
+
 def describe(found: dict[str, list[dict[str, Any]]]) -> str:
     lines = []
     for state, violations in found.items():
@@ -75,10 +83,9 @@ def open_page(browser: Browser, live_server: str, viewport: str, scheme: str) ->
     assert errors == [], "the page threw uncaught errors"
 
 
-@pytest.fixture(params=[(v, s) for v in VIEWPORTS for s in ("light", "dark")], ids=lambda p: f"{p[0]}-{p[1]}")
+@pytest.fixture(params=list(VIEWPORTS))
 def shaped_page(request: pytest.FixtureRequest, browser: Browser, live_server: str) -> Iterator[Page]:
-    viewport, scheme = request.param
-    yield from open_page(browser, live_server, viewport, scheme)
+    yield from open_page(browser, live_server, request.param, "light")
 
 
 def is_phone(page: Page) -> bool:
@@ -107,13 +114,13 @@ def test_axe_finds_nothing_in_any_state(shaped_page: Page, simulator: ProviderSi
     found: dict[str, list[dict[str, Any]]] = {}
 
     # The empty page: a welcome and suggested prompts
-    found["empty"] = axe_violations(page)
+    look(found, "empty", page)
 
     # An answer streaming (slowly, so it is still being written while axe looks)
     simulator.state.script("groq", Scenario(tokens=400, token_delay_s=0.05))
     send(page, "Tell me a long story, slowly")
     expect(page.locator(".message--live[data-phase='streaming']")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
-    found["streaming"] = axe_violations(page)
+    look(found, "streaming", page)
     page.keyboard.press("Escape")
     expect(button(page, "Stop")).to_be_hidden()
 
@@ -126,11 +133,11 @@ def test_axe_finds_nothing_in_any_state(shaped_page: Page, simulator: ProviderSi
     page.reload()
     expect(answers(page)).to_have_count(3)
     expect(answers(page).nth(1).locator("table")).to_be_visible()
-    found["history"] = axe_violations(page)
+    look(found, "history", page)
 
     if is_phone(page):
         show_chat_list(page)
-        found["chat list over the conversation"] = axe_violations(page)
+        look(found, "chat list over the conversation", page)
 
     # The delete confirmation, asked for from the keyboard on the chat in the list
     show_chat_list(page)
@@ -138,7 +145,7 @@ def test_axe_finds_nothing_in_any_state(shaped_page: Page, simulator: ProviderSi
     page.keyboard.press("Delete")
     delete_dialog = page.get_by_role("dialog", name="Delete this conversation?")
     expect(delete_dialog).to_be_visible()
-    found["delete dialog"] = axe_violations(page)
+    look(found, "delete dialog", page)
     page.keyboard.press("Escape")
     expect(delete_dialog).to_be_hidden()
 
@@ -148,7 +155,7 @@ def test_axe_finds_nothing_in_any_state(shaped_page: Page, simulator: ProviderSi
     usage = page.get_by_role("dialog", name="Usage, last 30 days")
     expect(usage.get_by_role("figure", name="Tokens per day")).to_be_visible()
     usage.get_by_text("Show the numbers per day").click()
-    found["usage dialog"] = axe_violations(page)
+    look(found, "usage dialog", page)
     page.keyboard.press("Escape")
     expect(usage).to_be_hidden()
     hide_chat_list(page)
@@ -158,7 +165,7 @@ def test_axe_finds_nothing_in_any_state(shaped_page: Page, simulator: ProviderSi
     expect(page.locator("html[data-ready]")).to_be_attached()
     send(page, "word " * 4_000)
     expect(page.get_by_role("alert")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
-    found["error"] = axe_violations(page)
+    look(found, "error", page)
 
     found = {state: violations for state, violations in found.items() if violations}
     assert not found, "axe found:\n" + describe(found)
@@ -232,14 +239,9 @@ def test_a_conversation_by_keyboard_alone(desktop: Page, simulator: ProviderSimu
     assert outline, f"no visible focus on {focused(page)}"
 
 
-def make_chats(page: Page, count: int) -> list[str]:
-    token = page.request.post("/api/dev/token").json()["accessToken"]
+def make_chats(page: Page, simulator: ProviderSimulator, count: int) -> list[str]:
     titles = [f"Keyboard chat {i:02d}" for i in range(count)]
-    for title in titles:
-        made = page.request.post("/api/chat", data={"message": title}, headers={"Authorization": f"Bearer {token}"})
-        assert made.ok, made.text()
-    page.reload()
-    expect(page.locator("html[data-ready]")).to_be_attached()
+    chats_through_the_api(page, simulator, titles)
     return titles
 
 
@@ -247,9 +249,11 @@ def chat_link(page: Page, title: str) -> Locator:
     return page.locator("#history-list").get_by_role("link", name=title, exact=True)
 
 
-def test_twenty_chats_cost_twenty_tab_stops_and_f2_and_delete_act_on_the_focused_one(desktop: Page) -> None:
+def test_twenty_chats_cost_twenty_tab_stops_and_f2_and_delete_act_on_the_focused_one(
+    desktop: Page, simulator: ProviderSimulator
+) -> None:
     page = desktop
-    titles = make_chats(page, 20)
+    titles = make_chats(page, simulator, 20)
     expect(chat_link(page, titles[-1])).to_be_visible()
     shown = page.locator("#history-list .history__open").count()
     assert shown >= 20
@@ -322,9 +326,9 @@ def test_dialogs_give_the_focus_back(desktop: Page) -> None:
     expect(usage_button).to_be_focused()
 
 
-def test_in_forced_colours_the_open_chat_still_stands_out(desktop: Page) -> None:
+def test_in_forced_colours_the_open_chat_still_stands_out(desktop: Page, simulator: ProviderSimulator) -> None:
     page = desktop
-    titles = make_chats(page, 2)
+    titles = make_chats(page, simulator, 2)
     chat_link(page, titles[0]).click()
     expect(chat_link(page, titles[0])).to_have_attribute("aria-current", "page")
     page.emulate_media(forced_colors="active")

@@ -19,6 +19,7 @@ from tests.e2e.helpers import (
     answers,
     button,
     chat,
+    chats_through_the_api,
     conversation_in_address,
     hold_chat_requests,
     prompt,
@@ -118,14 +119,10 @@ def test_rename_updates_the_list_and_survives_a_reload(page: Page) -> None:
     expect(link(conversation_list(page), title)).to_have_count(0)
 
 
-def test_load_more_shows_older_conversations(page: Page) -> None:
-    # Given more conversations than one page holds, made straight through the API
-    token = page.request.post("/api/dev/token").json()["accessToken"]
+def test_load_more_shows_older_conversations(page: Page, simulator: ProviderSimulator) -> None:
+    # Given more conversations than one page holds
     oldest, *newer = [unique("One of many chats") for _ in range(21)]
-    for message in [oldest, *newer]:
-        answer = page.request.post("/api/chat", data={"message": message}, headers={"Authorization": f"Bearer {token}"})
-        assert answer.ok, answer.text()
-    page.reload()
+    chats_through_the_api(page, simulator, [oldest, *newer])
 
     expect(link(conversation_list(page), newer[-1])).to_be_visible()
     expect(link(conversation_list(page), oldest)).to_have_count(0)

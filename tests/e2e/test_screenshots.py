@@ -1,6 +1,9 @@
 """How the page looks, kept as artifacts: desktop and phone, light and dark, empty and with a long
 markdown answer, in test-results/screenshots/. And the layout holds where it is tight: 320 px wide,
 and at 200% zoom (a 1280×800 window zoomed to 200% is a 640×400 CSS viewport at twice the pixels).
+
+The long answer is made once, through the API, and each test opens it by its address: how it
+streams is test_long_answer.py's business, how it looks is this file's.
 """
 
 from __future__ import annotations
@@ -9,16 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from chimera.dev.simulator import ProviderSimulator, Scenario
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.helpers import answers, prompt, send
+from tests.e2e.helpers import answers, prompt
+from tests.support.servers import AppServer
+from tests.support.sse import iter_events, of_type
 
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
-LONG_ANSWER_TIMEOUT_MS = 60_000
 SIZES = {
     "desktop": {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1},
     "phone": {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2},
@@ -52,10 +57,25 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png", animations="disabled", caret="initial")
 
 
-def long_answer(page: Page, simulator: ProviderSimulator) -> None:
-    simulator.state.script("groq", Scenario(shape="long", token_delay_s=0.001))
-    send(page, "Explain streaming with examples")
-    expect(answers(page).locator(".message__meta")).to_have_count(1, timeout=LONG_ANSWER_TIMEOUT_MS)
+@pytest.fixture(scope="module")
+def long_conversation(app_server: AppServer, simulator: ProviderSimulator) -> str:
+    """The address of a conversation whose answer is 2,000+ tokens of markdown (code, tables, lists)."""
+    simulator.state.script("groq", Scenario(shape="long", token_delay_s=0, first_token_delay_s=0))
+    with httpx.Client(base_url=app_server.url, timeout=60) as client:
+        token = client.post("/api/dev/token").json()["accessToken"]
+        body = {"message": "Explain streaming with examples"}
+        headers = {"Authorization": f"Bearer {token}"}
+        with client.stream("POST", "/api/chat", json=body, headers=headers) as response:
+            assert response.status_code == 200, response.read()
+            events = [received.event for received in iter_events(response)]
+    assert of_type(events, "finish"), events[-3:]
+    return f"/#/c/{of_type(events, 'data-conversation')[0]['data']['conversationId']}"
+
+
+def long_answer(page: Page, address: str) -> None:
+    page.goto(address)
+    expect(answers(page).locator(".message__meta")).to_have_count(1)
+    expect(answers(page).locator("table").first).to_be_visible()
 
 
 def assert_fits(page: Page) -> None:
@@ -74,13 +94,13 @@ def conversation_share(page: Page) -> float:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_screenshots(browser: Browser, live_server: str, simulator: ProviderSimulator, size: str, scheme: str) -> None:
+def test_screenshots(browser: Browser, live_server: str, long_conversation: str, size: str, scheme: str) -> None:
     with open_page(browser, live_server, size, scheme) as page:
         shoot(page, f"{size}-{scheme}-empty")
         assert_fits(page)
 
-        long_answer(page, simulator)
-        # The view followed the answer to its end
+        long_answer(page, long_conversation)
+        # The view opens at the conversation's end
         expect(answers(page).locator(".message__meta")).to_be_in_viewport()
         shoot(page, f"{size}-{scheme}-long-answer-end")
         # The middle of the answer: a table and code
@@ -96,15 +116,13 @@ def test_screenshots(browser: Browser, live_server: str, simulator: ProviderSimu
 
 
 @pytest.mark.parametrize("size", ["narrow-320", "zoom-200"])
-def test_the_layout_holds_when_tight(
-    browser: Browser, live_server: str, simulator: ProviderSimulator, size: str
-) -> None:
+def test_the_layout_holds_when_tight(browser: Browser, live_server: str, long_conversation: str, size: str) -> None:
     with open_page(browser, live_server, size, "light") as page:
         shoot(page, f"{size}-empty")
         assert_fits(page)
         expect(page.get_by_role("button", name="Explain how server-sent events work")).to_be_visible()
 
-        long_answer(page, simulator)
+        long_answer(page, long_conversation)
         page.locator(".message--assistant table").first.scroll_into_view_if_needed()
         shoot(page, f"{size}-long-answer")
         assert_fits(page)
