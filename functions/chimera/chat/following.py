@@ -20,31 +20,33 @@ TEXT_PART = "t0"  # the answer is one text part, whichever models wrote it
 
 
 async def generation_stream(generation: Generation, *, heartbeat_s: float) -> AsyncGenerator[bytes]:
-    yield sse.start(generation.answer.message_id)
+    """Each run of events the generation has logged is one write (see ``Generation.follow``): a
+    piece at a time when the loop keeps up, what piled up at once when it does not."""
     # questionId: the person's message this answers, so a page can offer to edit it.
-    yield sse.data(
-        "conversation",
-        {
-            "conversationId": generation.conversation_id,
-            "title": generation.title,
-            "questionId": generation.answer.reply_to,
-        },
-    )
+    conversation = {
+        "conversationId": generation.conversation_id,
+        "title": generation.title,
+        "questionId": generation.answer.reply_to,
+    }
+    yield sse.start(generation.answer.message_id) + sse.data("conversation", conversation)
     text_started = False
-    async for event in generation.follow(heartbeat_s):
-        if event is None:
+    async for run in generation.follow(heartbeat_s):
+        if run is None:
             yield sse.HEARTBEAT
-        elif isinstance(event, str):
-            yield sse.text_delta(TEXT_PART, event)
-        elif isinstance(event, ModelFacts):
-            yield sse.data("model", event.facts)
-            if not text_started:  # one text part for the whole answer: a fallback model continues it
-                text_started = True
-                yield sse.text_start(TEXT_PART)
-        else:
-            for chunk in _ending(event, text_started):
-                yield chunk
-    yield sse.DONE
+            continue
+        chunks: list[bytes] = []
+        for event in run:
+            if isinstance(event, str):
+                chunks.append(sse.text_delta(TEXT_PART, event))
+            elif isinstance(event, ModelFacts):
+                chunks.append(sse.data("model", event.facts))
+                if not text_started:  # one text part for the whole answer: a fallback model continues it
+                    text_started = True
+                    chunks.append(sse.text_start(TEXT_PART))
+            else:
+                chunks.extend(_ending(event, text_started))
+                chunks.append(sse.DONE)
+        yield b"".join(chunks)
 
 
 async def row_stream(

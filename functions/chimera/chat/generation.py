@@ -138,15 +138,18 @@ class Generation:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def follow(self, heartbeat_s: float) -> AsyncIterator[Event | None]:
-        """Every event from the first, as they come; ``None`` after each ``heartbeat_s`` of silence."""
+    async def follow(self, heartbeat_s: float) -> AsyncIterator[list[Event] | None]:
+        """Every event from the first, as they come, in runs: each run is all that was logged since
+        the last one was taken, so a follower never waits for more (nothing is held back), and one
+        that fell behind (a busy loop) catches up in one write instead of one per piece. ``None``
+        after each ``heartbeat_s`` of silence."""
         seen = 0
         while True:
-            while seen < len(self.log):
-                event = self.log[seen]
-                seen += 1
-                yield event
-                if isinstance(event, Ended):
+            if seen < len(self.log):
+                run = self.log[seen:]
+                seen += len(run)
+                yield run
+                if isinstance(run[-1], Ended):
                     return
             changed = self._changed
             try:
