@@ -6,12 +6,11 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from chimera.api.deps import ChatDep, ConversationId, CurrentUser
+from chimera.api.event_stream import EventStreamResponse
 from chimera.api.problems import problem_responses
-from chimera.chat import sse
 from chimera.models import ChatBody
 from chimera.settings import ChatSettings
 
@@ -41,11 +40,11 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/api/chat",
-    response_class=StreamingResponse,
+    response_class=EventStreamResponse,
     responses=STREAM_RESPONSE | problem_responses(404, 409, 429),
     summary="Send a message and stream the answer",
 )
-async def chat(body: ChatBody, principal: CurrentUser, chat: ChatDep, request: Request) -> StreamingResponse:
+async def chat(body: ChatBody, principal: CurrentUser, chat: ChatDep, request: Request) -> EventStreamResponse:
     # The body is valid and the person signed in (a 422 or 401 never gets here). The chat is
     # counted against the limits before the turn is prepared, so two sent together cannot both
     # take the last place; if preparing refuses it (not their conversation, one still answering,
@@ -64,7 +63,7 @@ async def chat(body: ChatBody, principal: CurrentUser, chat: ChatDep, request: R
     # generation task, just started, sends its model request first (the time to first token is
     # the model's; writing to this socket can wait a moment).
     await asyncio.sleep(0)
-    return StreamingResponse(chat.service.stream(generation), media_type="text/event-stream", headers=sse.HEADERS)
+    return EventStreamResponse(chat.service.stream(generation))
 
 
 class StopResult(BaseModel):
@@ -89,7 +88,7 @@ async def stop(
 
 @router.get(
     "/api/chat/{conversation_id}/stream",
-    response_class=StreamingResponse,
+    response_class=EventStreamResponse,
     responses=STREAM_RESPONSE
     | {204: {"description": "Nothing is being generated in this conversation"}}
     | problem_responses(404),
@@ -105,7 +104,7 @@ async def resume(
     stream = await chat.service.resume(principal=principal, conversation_id=conversation_id)
     if stream is None:
         return Response(status_code=204)
-    return StreamingResponse(stream, media_type="text/event-stream", headers=sse.HEADERS)
+    return EventStreamResponse(stream)
 
 
 def client_address(request: Request, settings: ChatSettings) -> str | None:
