@@ -13,7 +13,7 @@
    against its idle memory; the simulator reached directly with 1,000 answers at the same pace.
 
 Writes .benchmarks/bench.json (machine, date, every figure) and prints the table, each figure
-against its target. About six minutes on a 2-core machine.
+against its target. About two minutes on a 2-core machine.
 
     uv run python -m tests.bench.run
 """
