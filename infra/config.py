@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Lambda Managed Instances (context `chatManagedInstances=true`): one chat execution environment
 # serves many streams at once, as one uvicorn process on one vCPU (2 GiB: the smallest memory a
-# vCPU takes). How many: in `make bench`'s 100-stream rounds one process sent 1,000 to 1,300 SSE
-# events a second on about 60% of a shared core (README, "Performance"); 64 streams of a model
-# sending about 20 chunks a second are about 1,300 events a second, which a vCPU of its own
-# carries. Context `chatStreamsPerEnvironment` replaces it.
+# vCPU takes). How many: in `make bench`'s 100-stream round one process completed 182 chats a
+# second, about 4,500 SSE events, on 76% of a shared core (README, "Performance"); 64 streams of a
+# model sending about 20 chunks a second are about 1,300 events a second, well within a vCPU of its
+# own. Context `chatStreamsPerEnvironment` replaces it.
 STREAMS_PER_ENVIRONMENT = 64
 MANAGED_MEMORY_MB = 2048
 MANAGED_MAX_VCPUS = {"prod": 16}  # the capacity provider's ceiling; other stages get DEFAULT_MAX_VCPUS

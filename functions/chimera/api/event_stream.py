@@ -34,14 +34,15 @@ class EventStreamResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         writer = asyncio.current_task()
         assert writer is not None, "ASGI apps run in a task"
-        state = {"left": False, "done": False}
+        left = done = False
 
         async def watch() -> None:
+            nonlocal left
             # The request's body was read before the route ran: what comes now is the disconnect.
             while (await receive())["type"] != "http.disconnect":
                 pass
-            if not state["done"]:
-                state["left"] = True
+            if not done:
+                left = True
                 writer.cancel()
 
         watcher = asyncio.create_task(watch(), name="watch-for-disconnect")
@@ -51,10 +52,10 @@ class EventStreamResponse(Response):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
-            if not state["left"]:
+            if not left:
                 raise  # the server is shutting down: not ours to swallow
             writer.uncancel()  # the person left: their copy of the stream ends here, quietly
         finally:
-            state["done"] = True
+            done = True
             watcher.cancel()
             await self.events.aclose()
