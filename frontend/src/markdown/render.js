@@ -119,16 +119,24 @@ const RENDER_INTERVAL_MS = 100;
 
 // highlight.js compiles a language's grammar the first time it meets it, and the parser and the
 // sanitiser are compiled on first use: that first time costs tens of milliseconds, which would land
-// in the middle of the first answer. Done here instead, one small piece per idle moment after load.
+// in the middle of the first answer. Done here instead, in small pieces at idle moments after load.
+// An idle moment may last 50 ms: one that filled it would itself be a long task (seen at 53 ms on a
+// busy machine), so each does at most WARM_SLICE_MS of pieces.
+const WARM_SLICE_MS = 8;
+
 function warmUp() {
   if (typeof requestIdleCallback !== "function") return;
   const sample = "# T\n\n- *a* [b](https://example.com) `c`\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n```js\nx\n```\n";
+  let tokens = [];
   const steps = [
-    () => toFragment(marked.lexer(sample), { final: false }),
+    () => (tokens = marked.lexer(sample)),
+    () => marked.parser(tokens),
+    () => toFragment(tokens, { final: false }), // the sanitiser's first use
     ...Object.keys(LANGUAGES).map((language) => () => hljs.highlight("x", { language, ignoreIllegals: true })),
   ];
   const next = (deadline) => {
-    while (steps.length && deadline.timeRemaining() > 5) steps.shift()();
+    const until = performance.now() + WARM_SLICE_MS;
+    while (steps.length && deadline.timeRemaining() > 5 && performance.now() < until) steps.shift()();
     if (steps.length) requestIdleCallback(next, { timeout: 5000 });
   };
   requestIdleCallback(next, { timeout: 5000 });
